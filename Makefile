@@ -1,0 +1,34 @@
+# The two set-up commands (README): `make demo` and `make test`. Both create .venv if missing and
+# install the pinned dependencies (pyproject.toml + constraints.txt) before doing anything else.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: venv demo test check bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(VENV)/bin/qa-audit demo
+
+test: venv
+	$(PY) -m pytest -q
+
+check: venv
+	$(VENV)/bin/ruff check audits flows tests benchmarks
+	$(VENV)/bin/ruff format --check audits flows tests benchmarks
+
+bench: venv
+	$(PY) benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal

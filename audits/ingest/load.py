@@ -1,0 +1,424 @@
+"""Load files into the warehouse: one transaction per file, idempotent by content.
+
+    load_paths(paths, warehouse=...)        -> [LoadResult]   (the CLI and the flow call this)
+    load_file(con, path, ...)               -> LoadResult     (one file, an open connection)
+
+A file's load id is the SHA-256 of its bytes (for a flattened pair, of both files' hashes): a file
+already loaded is skipped and changes nothing. Records that break the contract are written to
+`quarantine` with their reasons; the others replace any earlier version of the same
+(supplier, conversation_id) or (article_id, version). Everything a file writes is written in one
+transaction, so a crash leaves no trace of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from audits import warehouse
+from audits.errors import ConfigError, InputError
+from audits.ingest import contract, derive, stage
+from audits.warehouse import one, scalar
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+FLAT_SUFFIXES = (".parquet", ".csv")
+FORMATS = ("auto", "jsonl", "parquet", "csv", "tau-bench", "abcd")
+KINDS = ("auto", "conversations", "kb_articles")
+
+
+@dataclass
+class LoadResult:
+    """What one file's load did. `reasons` counts quarantined records by 'field: rule'."""
+
+    path: str
+    load_id: str
+    status: str  # loaded | already loaded
+    kind: str
+    format: str
+    records_read: int = 0
+    records_loaded: int = 0
+    records_new: int = 0
+    records_replaced: int = 0
+    records_quarantined: int = 0
+    turns_loaded: int = 0
+    orphan_turns: int = 0
+    blank_lines: int = 0
+    seconds: float = 0.0
+    contract_success: bool | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+    previous_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for s in JSONL_SUFFIXES + FLAT_SUFFIXES + (".json", ".md"):
+        if name.endswith(s):
+            return s
+    return path.suffix.lower()
+
+
+def flat_partner(path: Path) -> tuple[Path, Path | None, str]:
+    """For a flattened file, (records file, turns file or None, kind).
+
+    Conversations come as a pair: `NAME.conversations.parquet` with `NAME.turns.parquet` (or .csv).
+    KB articles come alone: `NAME.kb_articles.parquet`. Either file of a pair names the pair.
+    """
+    name, suffix = path.name, _suffix(path)
+    stem = name[: -len(suffix)]
+    for marker, kind in ((".kb_articles", "kb_articles"), (".conversations", "conversations"),
+                         (".turns", "conversations")):  # fmt: skip
+        if stem.endswith(marker):
+            base = stem[: -len(marker)]
+            if kind == "kb_articles":
+                return path, None, kind
+            conv = path.with_name(base + ".conversations" + suffix)
+            turns = path.with_name(base + ".turns" + suffix)
+            for p in (conv, turns):
+                if not p.exists():
+                    raise InputError(str(p), f"missing: {path.name} is half of a pair and needs it")
+            return conv, turns, kind
+    raise InputError(
+        str(path),
+        "a flattened file must be named NAME.conversations"
+        + suffix
+        + " (with NAME.turns"
+        + suffix
+        + ") or NAME.kb_articles"
+        + suffix,
+    )
+
+
+def _detect_kind(lines: Iterable[bytes]) -> str:
+    """conversations or kb_articles, from the first line that parses as a JSON object."""
+    for i, line in enumerate(lines):
+        if i >= 1000:
+            break
+        try:
+            obj = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(obj, dict):
+            if "article_id" in obj and "conversation_id" not in obj:
+                return "kb_articles"
+            return "conversations"
+    return "conversations"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def load_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    warehouse_path: str | os.PathLike[str] | None = None,
+    fmt: str = "auto",
+    kind: str = "auto",
+    repeat_window_days: int | None = None,
+    max_record_bytes: int = stage.DEFAULT_MAX_RECORD_BYTES,
+    wait: float = 60.0,
+    progress: bool | None = None,
+) -> list[LoadResult]:
+    """Load files and folders (their files, sorted) into the warehouse, one transaction each."""
+    files = expand_paths(paths, fmt)
+    results = []
+    with warehouse.open_warehouse(warehouse_path, wait=wait) as con:
+        for unit in files:
+            results.append(
+                load_file(
+                    con,
+                    unit,
+                    fmt=fmt,
+                    kind=kind,
+                    repeat_window_days=repeat_window_days,
+                    max_record_bytes=max_record_bytes,
+                    progress=progress,
+                )  # fmt: skip
+            )
+    return results
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]], fmt: str = "auto") -> list[Path]:
+    """Files to load, in order: folders expand to their loadable files; a pair counts once."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for p in map(Path, paths):
+        if not p.exists():
+            raise InputError(str(p), "no such file or folder")
+        candidates = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+        for c in candidates:
+            suffix = _suffix(c)
+            if p.is_dir() and fmt == "auto" and suffix not in JSONL_SUFFIXES + FLAT_SUFFIXES:
+                continue
+            key = c
+            if fmt in ("auto", "parquet", "csv") and suffix in FLAT_SUFFIXES:
+                key = flat_partner(c)[0]
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+    return out
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | os.PathLike[str],
+    *,
+    fmt: str = "auto",
+    kind: str = "auto",
+    repeat_window_days: int | None = None,
+    max_record_bytes: int = stage.DEFAULT_MAX_RECORD_BYTES,
+    progress: bool | None = None,
+) -> LoadResult:
+    """Load one file (or flattened pair) through an open read-write connection."""
+    if kind not in KINDS:
+        raise ConfigError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    suffix = _suffix(path)
+    if fmt == "auto":
+        fmt = {".parquet": "parquet", ".csv": "csv"}.get(suffix, "jsonl")
+    turns_path: Path | None = None
+    if fmt in ("parquet", "csv"):
+        path, turns_path, detected = flat_partner(path)
+        load_id = hashlib.sha256(
+            (sha256_file(path) + (sha256_file(turns_path) if turns_path else "")).encode()
+        ).hexdigest()
+        kind = detected if kind == "auto" else kind
+    else:
+        load_id = sha256_file(path)
+    shown_path = str(path) + (f" + {turns_path.name}" if turns_path else "")
+
+    previous = one(con, "SELECT path, kind, format FROM loads WHERE load_id = ?", [load_id])
+    if previous:
+        return LoadResult(shown_path, load_id, "already loaded", previous[1], previous[2],
+                          previous_path=previous[0], seconds=time.perf_counter() - t0)  # fmt: skip
+
+    lines_source: Callable[[], Iterator[bytes]] | None = None
+    if fmt == "jsonl":
+
+        def lines_source() -> Iterator[bytes]:
+            return stage.iter_file_lines(path)
+    elif fmt in ("tau-bench", "abcd"):
+        from audits.adapters import adapter_lines  # noqa: PLC0415
+
+        adapted_kind, adapted = adapter_lines(fmt, path)
+        kind = adapted_kind if kind == "auto" else kind
+
+        def lines_source() -> Iterator[bytes]:
+            return iter(adapted)
+    elif fmt not in ("parquet", "csv"):
+        raise ConfigError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+    blank = orphans = 0
+    if lines_source is not None:
+        if kind == "auto":
+            kind = _detect_kind(lines_source())
+        bar = _progress_bar(path, progress)
+        try:
+            records, blank = stage.read_lines_table(con, lines_source(), progress=bar)
+        except OSError as exc:
+            raise InputError(str(path), f"cannot be read: {exc}") from exc
+        finally:
+            if bar is not None:
+                bar.close()
+        stage.stage_jsonl(con, kind, max_record_bytes)
+    else:
+        records, orphans = stage.stage_flat(con, kind, path, turns_path)
+
+    sql_counts = contract.sql_verdicts(con, kind)
+    gx_success, gx_rows = contract.run_great_expectations(con, kind, shown_path, sql_counts)
+
+    result = LoadResult(shown_path, load_id, "loaded", kind, fmt, records_read=records,
+                        blank_lines=blank, orphan_turns=orphans, contract_success=gx_success)  # fmt: skip
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _write(con, result, turns_path, repeat_window_days)
+        result.seconds = time.perf_counter() - t0
+        con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, shown_path, load_id, kind, fmt, started, datetime.now(UTC), result.seconds,
+             records, blank, result.records_loaded, result.records_new, result.records_replaced,
+             result.records_quarantined, result.turns_loaded, contract.SUITES[kind]["name"],
+             gx_success, json.dumps(gx_rows)],
+        )  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        _drop_staging(con)
+    return result
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, result: LoadResult, turns_path: Path | None,
+    repeat_window_days: int | None,
+) -> None:  # fmt: skip
+    """Everything one file writes; the caller holds the transaction."""
+    load_id, kind = result.load_id, result.kind
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE good AS SELECT s.* FROM stg_records s "
+        "JOIN verdicts v USING (_line) WHERE v.reasons IS NULL"
+    )
+    if kind == "conversations":
+        derive.build_new_conversations(con)
+        con.execute("UPDATE new_conv SET load_id = ?", [load_id])
+        result.records_replaced = scalar(
+            con,
+            "SELECT count(*) FROM new_conv n SEMI JOIN conversations c "
+            "ON c.supplier = n.supplier AND c.conversation_id = n.conversation_id",
+        )
+        con.execute(
+            "DELETE FROM turns t USING new_conv n "
+            "WHERE t.supplier = n.supplier AND t.conversation_id = n.conversation_id"
+        )
+        con.execute(
+            "DELETE FROM conversations c USING new_conv n "
+            "WHERE c.supplier = n.supplier AND c.conversation_id = n.conversation_id"
+        )
+        con.execute("INSERT INTO conversations BY NAME SELECT * FROM new_conv")
+        con.execute("INSERT INTO turns BY NAME SELECT * EXCLUDE (_line) FROM new_turns")
+        result.records_loaded = scalar(con, "SELECT count(*) FROM new_conv")
+        result.turns_loaded = scalar(con, "SELECT count(*) FROM new_turns")
+        window = repeat_window_days
+        stored = derive.stored_repeat_window(con)
+        if window is None:
+            window = stored if stored is not None else derive.DEFAULT_REPEAT_WINDOW_DAYS
+        if stored is not None and stored != window:
+            derive.refresh_repeat_contacts(con, window, customers_from=None)
+        else:
+            derive.refresh_repeat_contacts(con, window)
+        record_id = "conversation_id"
+    else:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE new_kb AS
+            SELECT article_id, version, title, body, updated_at, _extra AS extra,
+                   sha256(to_json({'article_id': article_id, 'version': version, 'title': title,
+                                   'body': body, 'updated_at': updated_at, 'extra': _extra}))
+                       AS content_hash,
+                   ?::VARCHAR AS load_id, _line AS source_line
+            FROM good
+            """,
+            [load_id],
+        )
+        result.records_replaced = scalar(
+            con,
+            "SELECT count(*) FROM new_kb n SEMI JOIN kb_articles k "
+            "ON k.article_id = n.article_id AND k.version = n.version",
+        )
+        con.execute(
+            "DELETE FROM kb_articles k USING new_kb n "
+            "WHERE k.article_id = n.article_id AND k.version = n.version"
+        )
+        con.execute("INSERT INTO kb_articles BY NAME SELECT * FROM new_kb")
+        result.records_loaded = scalar(con, "SELECT count(*) FROM new_kb")
+        record_id = "article_id"
+    result.records_new = result.records_loaded - result.records_replaced
+
+    supplier = "s.supplier" if kind == "conversations" else "NULL"
+    flat = result.format in ("parquet", "csv")
+    con.execute(
+        f"""
+        INSERT INTO quarantine
+        SELECT ?, ?, v._line, ?, {supplier}, s.{record_id}, v.reasons, {_raw_sql(kind, flat)}
+        FROM verdicts v JOIN stg_records s USING (_line) JOIN parsed p USING (_line)
+        WHERE v.reasons IS NOT NULL
+        ORDER BY v._line
+        """,
+        [load_id, result.path, kind],
+    )
+    result.records_quarantined = scalar(con, "SELECT count(*) FROM verdicts WHERE reasons IS NOT NULL")
+    if result.orphan_turns:
+        con.execute(
+            """
+            INSERT INTO quarantine
+            SELECT ?, ?, t._turn_line, 'turn', t.supplier::VARCHAR, t.conversation_id::VARCHAR,
+                   [{'field': 'conversation_id', 'rule': 'orphan_turn',
+                     'message': 'no conversation ' || coalesce(t.conversation_id::VARCHAR, '(missing)')
+                                || ' in the conversations file'}],
+                   encode(to_json(t)::VARCHAR)
+            FROM flat_turns_linked t WHERE t._rec_line IS NULL ORDER BY t._turn_line
+            """,
+            [result.load_id, str(turns_path)],
+        )
+    rows = con.execute(
+        """
+        SELECT r.field || ': ' || r.rule AS reason, count(*) AS n
+        FROM (SELECT unnest(reasons) AS r FROM verdicts WHERE reasons IS NOT NULL)
+        GROUP BY 1 ORDER BY n DESC, reason
+        """
+    ).fetchall()
+    result.reasons = {reason: n for reason, n in rows}
+    if result.orphan_turns:
+        result.reasons["conversation_id: orphan_turn"] = result.orphan_turns
+
+
+def _raw_sql(kind: str, flat: bool) -> str:
+    """The record as received: the line's bytes, or for flat files the row (and its turns)."""
+    if not flat:
+        return "p._raw"
+    if kind == "conversations":
+        return (
+            "encode(to_json({'record': (SELECT r FROM flat_records r WHERE r._line = v._line), "
+            "'turns': (SELECT list(t ORDER BY t.turn_index) FROM flat_turns_linked t "
+            "WHERE t._rec_line = v._line)})::VARCHAR)"
+        )
+    return "encode(to_json((SELECT r FROM flat_records r WHERE r._line = v._line))::VARCHAR)"
+
+
+_STAGING = (
+    "src", "parsed", "stg_fields", "stg_turns", "turn_agg", "stg_records", "_checked", "verdicts",
+    "good", "new_conv", "new_turns", "new_kb", "flat_records", "flat_turns", "flat_turns_linked",
+)  # fmt: skip
+
+
+def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    for t in _STAGING:
+        con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+
+
+def _progress_bar(path: Path, enabled: bool | None) -> Any:
+    """A tqdm bar over the bytes of a large file, on stderr when it is a terminal."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if enabled is False or (enabled is None and size < 50 * 1024 * 1024):
+        return None
+    from tqdm import tqdm  # noqa: PLC0415
+
+    return tqdm(
+        total=size,
+        unit="B",
+        unit_scale=True,
+        desc=path.name,
+        disable=None if enabled is None else False,
+    )
