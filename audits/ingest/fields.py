@@ -15,9 +15,9 @@ SPEAKERS = ("customer", "ai_agent", "human_agent", "system")
 AGENT_SPEAKERS = ("ai_agent", "human_agent")
 
 # RFC 3339 date-time with a UTC offset (T or space between date and time, as RFC 3339 allows).
-RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$"
 ISO_COUNTRY = r"^[A-Z]{2}$"
-BCP47 = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+BCP47 = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 
 
 @dataclass(frozen=True)

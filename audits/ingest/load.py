@@ -370,8 +370,8 @@ def _write(
             [result.load_id, str(turns_path)],
         )
     rows = con.execute(
-        """
-        SELECT r.field || ': ' || r.rule AS reason, count(*) AS n
+        r"""
+        SELECT regexp_replace(r.field, '\[\d+\]', '[]', 'g') || ': ' || r.rule AS reason, count(*) AS n
         FROM (SELECT unnest(reasons) AS r FROM verdicts WHERE reasons IS NOT NULL)
         GROUP BY 1 ORDER BY n DESC, reason
         """

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -329,6 +330,7 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, kind: str, max_record_bytes: int
               FROM src)
         """
     )
+    _explain_parse_errors(con)
     paths = [f.json_path for f in fields]
     extra_paths = ["$.turns"] if kind == "conversations" else []
     all_paths = "[" + ", ".join(_q(p) for p in paths + extra_paths) + "]"
@@ -379,6 +381,36 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, kind: str, max_record_bytes: int
         )
         con.execute("DROP TABLE stg_fields; ALTER TABLE stg_fields2 RENAME TO stg_fields")
     _finish_records(con)
+
+
+MAX_EXPLAINED = 10_000
+
+
+def _explain_parse_errors(con: duckdb.DuckDBPyConnection) -> None:
+    """Say where a line breaks: the JSON parser's message, or the first byte that is not UTF-8.
+
+    Only unreadable lines come here (at most MAX_EXPLAINED of them; the rest keep the short
+    reason), so a Python pass over them costs nothing on good data.
+    """
+    rows = con.execute(
+        "SELECT _line, _raw FROM parsed WHERE _parse_error IN ('malformed JSON', 'not valid UTF-8') "
+        f"ORDER BY _line LIMIT {MAX_EXPLAINED}"
+    ).fetchall()
+    details = []
+    for line, raw in rows:
+        try:
+            json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            details.append((line, f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"))
+        except ValueError as exc:
+            details.append((line, f"malformed JSON: {exc}"))
+    if details:
+        batch = pa.table({"_line": [d[0] for d in details], "detail": [d[1] for d in details]})
+        con.register("_parse_details", batch)
+        con.execute(
+            "UPDATE parsed SET _parse_error = d.detail FROM _parse_details d WHERE parsed._line = d._line"
+        )
+        con.unregister("_parse_details")
 
 
 def _stage_json_turns(con: duckdb.DuckDBPyConnection) -> None:

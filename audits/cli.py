@@ -1,0 +1,340 @@
+"""`qa-audit`: the command-line skin over the library.
+
+Each command parses its arguments, makes one library call and prints the result, as text for a
+person or as JSON (`--json`) for a script. Library errors become a one-line message and exit 1.
+Heavy modules (duckdb, pyarrow, Great Expectations, Prefect) are imported inside the commands,
+so `qa-audit --help` starts at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_QUARANTINED = 3
+BUNDLED_DATA = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+warehouse_option = click.option(
+    "--warehouse",
+    "-w",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="DuckDB warehouse file. Default: $QA_AUDIT_WAREHOUSE, else data/warehouse.duckdb.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def _library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the library's errors into a clean message and exit status 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from audits.errors import AuditError  # noqa: PLC0415
+
+        try:
+            return fn(*args, **kwargs)
+        except AuditError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """A plain aligned text table."""
+    if not rows:
+        return "(none)"
+    cells = [[str(r.get(c, "") if r.get(c) is not None else "") for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="qa-audit")
+def main() -> None:
+    """QA sampling and edge-case audit pipeline for customer support.
+
+    Load transcripts into a DuckDB warehouse under a data contract, and (in later releases)
+    check, sample, score and estimate. Start with `qa-audit demo`.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def format_load_summary(results: list[Any]) -> str:
+    """A person's summary of a load: one block per file, then totals."""
+    out = []
+    for r in results:
+        if r.status == "already loaded":
+            out.append(f"{r.path}: already loaded (same content as {r.previous_path}); nothing changed")
+            continue
+        out.append(
+            f"{r.path}: {r.records_loaded} {r.kind} loaded ({r.records_new} new, "
+            f"{r.records_replaced} replaced), {r.records_quarantined} quarantined"
+            + (f", {r.turns_loaded} turns" if r.kind == "conversations" else "")
+            + (f", {r.blank_lines} blank lines skipped" if r.blank_lines else "")
+            + (f", {r.orphan_turns} turn rows without a conversation" if r.orphan_turns else "")
+            + f" in {r.seconds:.1f}s"
+        )
+        for reason, n in r.reasons.items():
+            out.append(f"    {n:>7}  {reason}")
+    loaded = sum(r.records_loaded for r in results)
+    quarantined = sum(r.records_quarantined + r.orphan_turns for r in results)
+    out.append(f"total: {loaded} loaded, {quarantined} quarantined from {len(results)} file(s)")
+    if quarantined:
+        out.append("see them with: qa-audit quarantine")
+    return "\n".join(out)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@warehouse_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "jsonl", "parquet", "csv", "tau-bench", "abcd"]),
+    default="auto",
+    show_default=True,
+    help="Input format. auto: by file name (.jsonl[.gz], NAME.conversations.parquet/.csv, ...).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["auto", "conversations", "kb_articles"]),
+    default="auto",
+    show_default=True,
+    help="What the records are. auto: KB articles have article_id and no conversation_id.",
+)
+@click.option(
+    "--repeat-window-days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Repeat-contact window. Default: the warehouse's current setting, else 7.",
+)
+@click.option(
+    "--max-record-bytes",
+    type=click.IntRange(min=1),
+    default=32 * 1024 * 1024,
+    show_default=True,
+    help="A record (line) larger than this is quarantined, not loaded.",
+)
+@click.option(
+    "--wait", type=float, default=60.0, show_default=True, help="Seconds to wait for a busy warehouse."
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: large files on a terminal)."
+)
+@json_option
+@_library_errors
+def load(
+    paths: tuple[str, ...],
+    warehouse: str | None,
+    fmt: str,
+    kind: str,
+    repeat_window_days: int | None,
+    max_record_bytes: int,
+    wait: float,
+    progress: bool | None,
+    as_json: bool,
+) -> None:
+    """Load conversation and KB exports into the warehouse.
+
+    PATHS are files or folders. Each file is loaded in one transaction: all of it or none.
+    Records that break the data contract go to quarantine with their reasons; the rest load.
+    A file loaded before (same bytes) is skipped; a corrected re-export replaces the records
+    it contains.
+
+    Exit status: 0 all loaded, 3 some records quarantined, 1 an error (nothing from that file).
+    """
+    from audits.ingest import load_paths  # noqa: PLC0415
+
+    results = load_paths(
+        paths,
+        warehouse_path=warehouse,
+        fmt=fmt,
+        kind=kind,
+        repeat_window_days=repeat_window_days,
+        max_record_bytes=max_record_bytes,
+        wait=wait,
+        progress=progress,
+    )
+    if as_json:
+        _print_json([r.to_dict() for r in results])
+    else:
+        click.echo(format_load_summary(results))
+    if any(r.records_quarantined or r.orphan_turns for r in results):
+        sys.exit(EXIT_QUARANTINED)
+
+
+@main.command()
+@warehouse_option
+@click.option("--load", "load_id", default=None, help="Only this load (its id or a prefix of it).")
+@click.option("--path", "path_like", default=None, help="Only files whose path contains this.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--raw", is_flag=True, help="Include each record as received.")
+@json_option
+@_library_errors
+def quarantine(
+    warehouse: str | None, load_id: str | None, path_like: str | None, limit: int, raw: bool, as_json: bool
+) -> None:
+    """List quarantined records: file, line, record id and every reason."""
+    from audits.queries import list_quarantine  # noqa: PLC0415
+
+    rows, total = list_quarantine(warehouse, load_id=load_id, path_like=path_like, limit=limit, raw=raw)
+    if as_json:
+        _print_json({"total": total, "records": rows})
+        return
+    if not rows:
+        click.echo("quarantine is empty" if total == 0 else f"no records match ({total} in all)")
+        return
+    for r in rows:
+        ident = r["record_id"] or "(unreadable)"
+        click.echo(
+            f"{r['path']}:{r['line']}  {r['kind']} {ident}" + (f" ({r['supplier']})" if r["supplier"] else "")
+        )
+        for reason in r["reasons"]:
+            click.echo(f"    {reason['field']}: {reason['message']}  [{reason['rule']}]")
+        if raw:
+            click.echo(f"    raw: {r['raw']}")
+    if total > len(rows):
+        click.echo(f"... {total - len(rows)} more (raise --limit)")
+
+
+@main.command()
+@warehouse_option
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@json_option
+@_library_errors
+def loads(warehouse: str | None, limit: int, as_json: bool) -> None:
+    """List the files loaded: path, SHA-256, counts, timings, contract verdict."""
+    from audits.queries import list_loads  # noqa: PLC0415
+
+    rows = list_loads(warehouse, limit=limit)
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        r["sha256"] = r["sha256"][:12]
+        r["seconds"] = f"{r['seconds']:.2f}"
+    click.echo(
+        _table(
+            rows,
+            ["finished_at", "path", "sha256", "kind", "records_loaded", "records_quarantined", "seconds"],
+        )
+    )
+
+
+@main.command()
+@warehouse_option
+@json_option
+@_library_errors
+def status(warehouse: str | None, as_json: bool) -> None:
+    """What the warehouse holds: conversations by supplier, channel and handler, KB, quarantine."""
+    from audits.queries import warehouse_status  # noqa: PLC0415
+
+    data = warehouse_status(warehouse)
+    if as_json:
+        _print_json(data)
+        return
+    click.echo(format_status(data))
+
+
+def format_status(data: dict[str, Any]) -> str:
+    t = data["totals"]
+    lines = [
+        f"warehouse: {data['warehouse']}",
+        f"{t['conversations']} conversations, {t['turns']} turns, {t['kb_articles']} KB article versions, "
+        f"{t['quarantined']} quarantined records, {t['loads']} loads",
+        "",
+        _table(data["by_supplier"], ["supplier", "conversations", "ai", "human", "hybrid", "automation_failed",
+                                      "escalated", "repeat_contacts", "median_first_response_s"]),
+        "",
+        _table(data["by_channel"], ["channel", "conversations", "median_first_response_s", "median_handoff_s"]),
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option(
+    "--kind", type=click.Choice(["conversations", "kb_articles"]), default="conversations", show_default=True
+)
+def contract(kind: str) -> None:
+    """Print the data contract: the Great Expectations suite every load is checked against."""
+    from audits.ingest.contract import SUITES  # noqa: PLC0415
+
+    _print_json(SUITES[kind])
+
+
+@main.command("demo-data")
+@click.option("--conversations", "-n", type=click.IntRange(min=1), default=3000, show_default=True)
+@click.option("--seed", type=int, default=20261101, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder to write.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True)
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True, help="Days the data spans.")
+@click.option("--compress", is_flag=True, help="gzip the conversations JSONL.")
+@json_option
+@_library_errors
+def demo_data(
+    conversations: int, seed: int, out_dir: str, fmt: str, days: int, compress: bool, as_json: bool
+) -> None:
+    """Generate realistic synthetic conversations with planted edge cases and their ground truth.
+
+    Deterministic: the same arguments write the same bytes.
+    """
+    from audits.generator import generate  # noqa: PLC0415
+
+    summary = generate(out_dir, conversations=conversations, seed=seed, fmt=fmt, days=days, compress=compress)
+    if as_json:
+        _print_json(summary.to_dict())
+        return
+    click.echo(f"wrote {summary.conversations} conversations ({summary.turns} turns) to {out_dir}")
+    for kind, n in summary.planted.items():
+        click.echo(f"    {n:>7}  planted {kind}")
+    for f in summary.files:
+        click.echo(f"  {f}")
+
+
+@main.command()
+@warehouse_option
+@click.option(
+    "--input",
+    "input_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Folder to ingest. Default: the bundled sample data (data/demo).",
+)
+@json_option
+@_library_errors
+def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
+    """Run the ingest flow (Prefect) on the bundled sample data and summarise the warehouse."""
+    from audits import warehouse as wh  # noqa: PLC0415
+    from flows.ingest import ingest_flow  # noqa: PLC0415
+
+    source = Path(input_dir) if input_dir else BUNDLED_DATA
+    target = wh.resolve_path(warehouse)
+    report = ingest_flow(paths=[str(source)], warehouse=str(target))
+    if as_json:
+        _print_json(report)
+        return
+    click.echo(report["summary_text"])
+    click.echo("")
+    click.echo(format_status(report["status"]))
+    click.echo("")
+    click.echo(f"The warehouse is at {target.resolve()}")
+    click.echo("Explore it with: qa-audit status, qa-audit loads, qa-audit quarantine, or duckdb itself.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

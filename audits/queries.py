@@ -1,0 +1,123 @@
+"""Read-only views of the warehouse for the CLI and the flows: loads, quarantine, status."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import duckdb
+
+from audits import warehouse
+
+
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def list_loads(path: str | os.PathLike[str] | None = None, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest loads first."""
+    with warehouse.open_warehouse(path, read_only=True) as con:
+        return _dicts(
+            con,
+            """
+            SELECT load_id, path, sha256, kind, format, started_at, finished_at, seconds, lines_read,
+                   blank_lines, records_loaded, records_new, records_replaced, records_quarantined,
+                   turns_loaded, contract_suite, contract_success
+            FROM loads ORDER BY finished_at DESC LIMIT ?
+            """,
+            [limit],
+        )
+
+
+def list_quarantine(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    load_id: str | None = None,
+    path_like: str | None = None,
+    limit: int = 100,
+    raw: bool = False,
+) -> tuple[list[dict[str, Any]], int]:
+    """Quarantined records (file order) and how many match in all.
+
+    `superseded` says a record with that id has since loaded from another file (a corrected
+    re-export), so the quarantined copy needs no more action.
+    """
+    where, params = ["true"], []
+    if load_id:
+        where.append("q.load_id LIKE ?")
+        params.append(load_id + "%")
+    if path_like:
+        where.append("q.path LIKE ?")
+        params.append(f"%{path_like}%")
+    cond = " AND ".join(where)
+    raw_col = (
+        "CASE WHEN TRY(decode(q.raw)) IS NOT NULL THEN decode(q.raw) ELSE q.raw::VARCHAR END"
+        if raw
+        else "NULL"
+    )
+    with warehouse.open_warehouse(path, read_only=True) as con:
+        total = warehouse.scalar(con, f"SELECT count(*) FROM quarantine q WHERE {cond}", params)
+        rows = _dicts(
+            con,
+            f"""
+            SELECT q.load_id, q.path, q.line, q.kind, q.supplier, q.record_id, q.reasons,
+                   {raw_col} AS raw,
+                   CASE WHEN q.kind = 'conversations' THEN EXISTS (
+                            SELECT 1 FROM conversations c
+                            WHERE c.supplier = q.supplier AND c.conversation_id = q.record_id)
+                        WHEN q.kind = 'kb_articles' THEN EXISTS (
+                            SELECT 1 FROM kb_articles k WHERE k.article_id = q.record_id)
+                        ELSE false END AS superseded
+            FROM quarantine q JOIN loads l USING (load_id)
+            WHERE {cond}
+            ORDER BY l.finished_at, q.path, q.line
+            LIMIT ?
+            """,
+            [*params, limit],
+        )
+    if not raw:
+        for r in rows:
+            r.pop("raw")
+    return rows, int(total or 0)
+
+
+def warehouse_status(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Totals and per-supplier / per-channel counts and medians."""
+    target = warehouse.resolve_path(path)
+    with warehouse.open_warehouse(target, read_only=True) as con:
+        totals = _dicts(
+            con,
+            """
+            SELECT (SELECT count(*) FROM conversations) AS conversations,
+                   (SELECT count(*) FROM turns) AS turns,
+                   (SELECT count(*) FROM kb_articles) AS kb_articles,
+                   (SELECT count(*) FROM quarantine) AS quarantined,
+                   (SELECT count(*) FROM loads) AS loads
+            """,
+        )[0]
+        by_supplier = _dicts(
+            con,
+            """
+            SELECT supplier, count(*) AS conversations,
+                   count_if(handler = 'ai') AS ai, count_if(handler = 'human') AS human,
+                   count_if(handler = 'hybrid') AS hybrid,
+                   count_if(automation_failed) AS automation_failed,
+                   count_if(escalation_requested_at IS NOT NULL OR coalesce(outcome IN ('escalated', 'transferred'), false))
+                       AS escalated,
+                   count_if(is_repeat_contact) AS repeat_contacts,
+                   round(median(first_response_seconds), 1) AS median_first_response_s
+            FROM conversations GROUP BY supplier ORDER BY supplier
+            """,
+        )
+        by_channel = _dicts(
+            con,
+            """
+            SELECT channel, count(*) AS conversations,
+                   round(median(first_response_seconds), 1) AS median_first_response_s,
+                   round(median(handoff_latency_seconds), 1) AS median_handoff_s
+            FROM conversations GROUP BY channel ORDER BY conversations DESC
+            """,
+        )
+    return {"warehouse": str(target), "totals": totals, "by_supplier": by_supplier, "by_channel": by_channel}
