@@ -301,7 +301,12 @@ def run_great_expectations(
 
     Returns GX's overall verdict and, per expectation, both counts (stored with the load).
     """
-    cols = ", ".join(_c(c) for c in suite_columns(kind))
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE stg_records)").fetchall())
+    # Timestamps go to GX as naive UTC: pandas 3 warns on every tz-aware comparison GX makes.
+    cols = ", ".join(
+        f"{_c(c)}::TIMESTAMP AS {_c(c)}" if types.get(c) == "TIMESTAMP WITH TIME ZONE" else _c(c)
+        for c in suite_columns(kind)
+    )
     frame = con.sql(f"SELECT {cols} FROM stg_records WHERE _parse_error IS NULL").to_arrow_table()
     df = frame.to_pandas()
     result = (

@@ -360,7 +360,7 @@ def _write(
         con.execute(
             """
             INSERT INTO quarantine
-            SELECT ?, ?, t._turn_line, 'turn', t.supplier::VARCHAR, t.conversation_id::VARCHAR,
+            SELECT ?, ?, t._turn_line, 'turn', t._turn_supplier, t.conversation_id::VARCHAR,
                    [{'field': 'conversation_id', 'rule': 'orphan_turn',
                      'message': 'no conversation ' || coalesce(t.conversation_id::VARCHAR, '(missing)')
                                 || ' in the conversations file'}],

@@ -32,6 +32,7 @@ from audits.ingest.fields import (
     CONVERSATION_KEYS,
     KB_FIELDS,
     KB_KEYS,
+    KIND_SQL_TYPE,
     NESTED_OBJECTS,
     RFC3339,
     SPEAKERS,
@@ -138,7 +139,8 @@ _INT_TYPES = {
 def _flat_field(f: Field, column: str | None, sql_type: str | None, label: str) -> FieldSQL:
     """SQL for one field read from a Parquet/CSV column of `sql_type` (None: column absent)."""
     if column is None or sql_type is None:
-        return "NULL", ("NULL" if f.kind == "timestamp" else None), "NULL", "true"
+        typed_null = f"NULL::{KIND_SQL_TYPE[f.kind]}"
+        return typed_null, ("NULL::VARCHAR" if f.kind == "timestamp" else None), "NULL::VARCHAR", "true"
     c = _ident(column)
     wrong = f"{label} || {_q(': expected ' + _EXPECTED[f.kind] + ', got ')} || sql_kind({_q(sql_type)})"
     raw = None
@@ -584,7 +586,9 @@ def _stage_flat_turns(con: duckdb.DuckDBPyConnection, turns_path: Path) -> int:
         f"""
         CREATE OR REPLACE TEMP TABLE flat_turns_linked AS
         SELECT r._line AS _rec_line, t._line AS _turn_line,
-               TRY_CAST(t.turn_index AS INTEGER) AS turn_index, t.* EXCLUDE (_line, turn_index)
+               TRY_CAST(t.turn_index AS INTEGER) AS turn_index,
+               {"t.supplier::VARCHAR" if "supplier" in cols else "NULL::VARCHAR"} AS _turn_supplier,
+               t.* EXCLUDE (_line, turn_index)
         FROM flat_turns t
         LEFT JOIN flat_records r ON {join}
         """
