@@ -277,6 +277,19 @@ def contract(kind: str) -> None:
     _print_json(SUITES[kind])
 
 
+@main.command()
+@click.option(
+    "--kind", type=click.Choice(["conversations", "kb_articles"]), default="conversations", show_default=True
+)
+@click.option("--path", "show_path", is_flag=True, help="Print where the schema file is instead.")
+def schema(kind: str, show_path: bool) -> None:
+    """Print the JSON Schema of the interchange format, to validate exports before sending them."""
+    from importlib import resources  # noqa: PLC0415
+
+    ref = resources.files("audits").joinpath(f"schema/{kind.removesuffix('s')}.schema.json")
+    click.echo(str(ref) if show_path else ref.read_text(encoding="utf-8").rstrip())
+
+
 @main.command("demo-data")
 @click.option("--conversations", "-n", type=click.IntRange(min=1), default=3000, show_default=True)
 @click.option("--seed", type=int, default=20261101, show_default=True)

@@ -45,10 +45,11 @@ def adapter_lines(fmt: str, path: Path) -> tuple[str, list[bytes]]:
 def adapter_files(fmt: str, folder: Path) -> list[Path]:
     """The files under `folder` (recursively, sorted) that the `fmt` adapter loads.
 
-    tau-bench: policies (`*wiki*.md`) and `.json` files holding an array. ABCD: `.json` files holding
-    an array and `guidelines*.json`; never kb.json or ontology.json (read as guidelines' companions).
-    LICENSE, README and other files are skipped. A file is judged by its name and first byte only,
-    so a malformed export is still listed and fails loudly when it is loaded.
+    tau-bench: policies (`*wiki*.md`) and `.json` arrays of trajectories. ABCD: `.json` arrays of
+    conversations and `guidelines*.json`; never kb.json or ontology.json (read as guidelines'
+    companions). LICENSE, README and other files are skipped. A file is judged by its name and its
+    first 64 KiB only (an array whose items carry `task_id`, or `convo_id`), so a damaged export of
+    the right kind is still listed and fails loudly, naming the item, when it is loaded.
     """
     module = _module(fmt)
     folder = Path(folder)

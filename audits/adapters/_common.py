@@ -55,14 +55,18 @@ def read_text(path: Path) -> str:
         raise AdapterError(str(path), "not valid UTF-8 text") from exc
 
 
-def first_byte(path: Path) -> bytes:
-    """The first non-blank byte of a file (after a UTF-8 byte order mark), b'' when there is none."""
+def json_array_with(path: Path, marker: bytes, head_bytes: int = 64 * 1024) -> bool:
+    """Whether a file looks like a JSON array whose items have key `marker` (e.g. b'"convo_id"'):
+    its first non-blank byte is `[` and the marker occurs in its first `head_bytes` bytes.
+
+    A cheap sniff for choosing a folder's files; the adapter checks the shape when it loads.
+    """
     try:
         with open(path, "rb") as fh:
-            head = fh.read(4096)
+            head = fh.read(head_bytes)
     except OSError:
-        return b""
-    return head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+        return False
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"[" and marker in head
 
 
 def require(

@@ -38,7 +38,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from audits.adapters._common import encode, first_byte, read_json, require, slug, type_name
+from audits.adapters._common import encode, json_array_with, read_json, require, slug, type_name
 from audits.errors import AdapterError
 
 SOURCE = "abcd"
@@ -57,12 +57,13 @@ _FAQ_QUESTION = re.compile(r"_\d+$")  # storewide_query/timing_4: question 4 of 
 
 
 def understands(path: Path) -> bool:
-    """Whether a folder's file is an ABCD export: a `.json` array (conversations) or the handbook
-    (`guidelines*.json`); kb.json and ontology.json are the handbook's companions, not loadable."""
+    """Whether a folder's file is an ABCD export: a `.json` array of conversations (items with a
+    `convo_id`, judged from the file's start) or the handbook (`guidelines*.json`); kb.json and
+    ontology.json are the handbook's companions, not loadable on their own."""
     name = path.name.lower()
     if not name.endswith(".json") or name in COMPANIONS:
         return False
-    return name.startswith("guidelines") or first_byte(path) == b"["
+    return name.startswith("guidelines") or json_array_with(path, b'"convo_id"')
 
 
 def lines(path: Path) -> tuple[str, list[bytes]]:

@@ -35,7 +35,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from audits.adapters._common import encode, first_byte, read_json, read_text, require, slug, type_name
+from audits.adapters._common import encode, json_array_with, read_json, read_text, require, slug, type_name
 from audits.errors import AdapterError
 
 SOURCE = "tau-bench"
@@ -88,10 +88,11 @@ def is_policy(path: Path) -> bool:
 
 
 def understands(path: Path) -> bool:
-    """Whether a folder's file is a tau-bench export: a policy, or a `.json` holding an array."""
+    """Whether a folder's file is a tau-bench export: a policy, or a `.json` array of trajectories
+    (items with a `task_id`, judged from the file's start)."""
     if is_policy(path):
         return True
-    return path.suffix.lower() == ".json" and first_byte(path) == b"["
+    return path.suffix.lower() == ".json" and json_array_with(path, b'"task_id"')
 
 
 def lines(path: Path) -> tuple[str, list[bytes]]:
