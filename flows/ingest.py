@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from audits.cli import format_load_summary
@@ -27,7 +27,7 @@ def list_files(paths: list[str], fmt: str) -> list[str]:
 def load_one(path: str, warehouse: str, fmt: str, repeat_window_days: int | None) -> dict[str, Any]:
     """Load one file under the contract; retried if the warehouse is busy or I/O fails."""
     (result,) = load_paths([path], warehouse_path=warehouse, fmt=fmt, repeat_window_days=repeat_window_days)
-    get_run_logger().info(format_load_summary([result]).splitlines()[0])
+    print(format_load_summary([result]).splitlines()[0])  # logged by the flow (log_prints)
     return result.to_dict()
 
 
