@@ -101,12 +101,12 @@ def warehouse_status(path: str | os.PathLike[str] | None = None) -> dict[str, An
             con,
             """
             SELECT supplier, count(*) AS conversations,
-                   count_if(handler = 'ai') AS ai, count_if(handler = 'human') AS human,
-                   count_if(handler = 'hybrid') AS hybrid,
-                   count_if(automation_failed) AS automation_failed,
+                   count(*) FILTER (WHERE handler = 'ai') AS ai, count(*) FILTER (WHERE handler = 'human') AS human,
+                   count(*) FILTER (WHERE handler = 'hybrid') AS hybrid,
+                   count(*) FILTER (WHERE automation_failed) AS automation_failed,
                    count_if(escalation_requested_at IS NOT NULL OR coalesce(outcome IN ('escalated', 'transferred'), false))
                        AS escalated,
-                   count_if(is_repeat_contact) AS repeat_contacts,
+                   count(*) FILTER (WHERE is_repeat_contact) AS repeat_contacts,
                    round(median(first_response_seconds), 1) AS median_first_response_s
             FROM conversations GROUP BY supplier ORDER BY supplier
             """,

@@ -113,11 +113,9 @@ def test_tau_trajectories_load_without_quarantine(loaded, tau):
     assert count(con, "SELECT count(*) FROM quarantine") == 0
     assert rows(con, "SELECT supplier, channel, handler, language, count(*) FROM conversations "
                      "WHERE supplier LIKE 'tau%' GROUP BY ALL") == [(TAU_SUPPLIER, "chat", "ai", "en", 200)]  # fmt: skip
-    stored = {
-        r[0]
-        for r in rows(con, "SELECT conversation_id FROM conversations WHERE supplier = ?", [TAU_SUPPLIER])
-    }
-    assert stored == {_tau_id(item) for item in tau}
+    # record N is item N of the file: the loader's line numbers point at the item
+    sql = "SELECT conversation_id, source_line FROM conversations WHERE supplier = ?"
+    assert dict(rows(con, sql, [TAU_SUPPLIER])) == {_tau_id(item): n for n, item in enumerate(tau, start=1)}
 
 
 def test_tau_automation_failed_follows_the_reward(loaded, tau):
@@ -206,6 +204,15 @@ def test_tau_turns_follow_the_messages(loaded, tau):
     assert n_turns == {cid: len(t) for cid, t in expected.items()}
 
 
+def test_tau_trials_are_not_repeat_contacts(loaded):
+    con, _ = loaded
+    assert rows(
+        con,
+        "SELECT count(*) FILTER (WHERE is_repeat_contact) FROM conversations WHERE supplier = ?",
+        [TAU_SUPPLIER],
+    ) == [(0,)]
+
+
 def test_tau_conversation_fields(loaded, tau):
     con, _ = loaded
     by_id = {_tau_id(item): item for item in tau}
@@ -218,7 +225,8 @@ def test_tau_conversation_fields(loaded, tau):
         item = by_id[cid]
         meta = json.loads(metadata)
         assert started == "2024-05-15T20:00:00Z"  # 15:00 EST, the policy's clock
-        assert customer == item["info"]["task"]["user_id"]
+        assert customer is None  # trials are replays, not repeat contacts
+        assert meta["user_id"] == item["info"]["task"]["user_id"]
         assert meta["source"] == "tau-bench" and meta["timestamps_synthetic"] is True
         assert (meta["task_id"], meta["trial"], meta["reward"]) == (
             item["task_id"],
@@ -300,6 +308,8 @@ def test_abcd_conversations(loaded, abcd_convos):
                              "strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') FROM conversations WHERE supplier = 'abcd-human'")
     }  # fmt: skip
     assert set(got) == {f"abcd-{c['convo_id']}" for c in abcd_convos}
+    sql = "SELECT conversation_id, source_line FROM conversations WHERE supplier = 'abcd-human'"
+    assert dict(rows(con, sql)) == {f"abcd-{c['convo_id']}": n for n, c in enumerate(abcd_convos, start=1)}
     speaker = {"agent": "human_agent", "customer": "customer", "action": "system"}
     for c in abcd_convos:
         cid = f"abcd-{c['convo_id']}"
@@ -356,7 +366,9 @@ def test_abcd_guidelines_become_articles(loaded):
         "SELECT article_id, title, body FROM kb_articles WHERE article_id LIKE 'abcd/%' ORDER BY source_line",
     )
     assert len(got) == n_subflows == 55
-    assert [g[1] for g in got] == [f"{f} > {s}" for f, flow in guidelines.items() for s in flow["subflows"]]
+    assert [g[1] for g in got] == [
+        f"{f} > {s}" for f, flow in guidelines.items() for s in flow["subflows"]
+    ]  # in order
     by_id = {g[0]: g[2] for g in got}
     size = by_id["abcd/product-defect/return-size"]
     assert "[Membership Privileges]" in size and "Gold members get unlimited returns" in size
@@ -458,15 +470,18 @@ def test_bad_tau_files_raise_adapter_errors_and_write_nothing(con, tmp_path, tau
 
 
 def test_record_line_is_the_items_position(con, tmp_path, tau):
-    items = _small_tau(tau, 3)
+    items = _small_tau(tau, 4)
     first_user = next(m for m in items[1]["traj"] if m["role"] == "user")
     first_user["content"] = "   "  # a value problem: the contract quarantines the record, not the file
-    path = tmp_path / "three.json"
+    path = tmp_path / "four.json"
     path.write_text(json.dumps(items))
     result = load_file(con, path, fmt="tau-bench")
-    assert (result.records_read, result.records_loaded, result.records_quarantined) == (3, 2, 1)
+    assert (result.records_read, result.records_loaded, result.records_quarantined) == (4, 3, 1)
     assert rows(con, "SELECT line, record_id FROM quarantine") == [(2, _tau_id(items[1]))]
-    assert sorted(r[0] for r in rows(con, "SELECT source_line FROM conversations")) == [1, 3]
+    reasons = warehouse.scalar(con, "SELECT reasons FROM quarantine")
+    assert [(r["field"], r["rule"]) for r in reasons] == [("turns[1].text", "turn")]
+    stored = rows(con, "SELECT conversation_id, source_line FROM conversations ORDER BY source_line")
+    assert stored == [(_tau_id(items[n - 1]), n) for n in (1, 3, 4)]
 
 
 def test_bad_abcd_files_raise_adapter_errors(con, tmp_path, abcd_convos):

@@ -12,7 +12,8 @@ Conversation mapping (see the project's adapter notes for the reasons):
 - conversation_id `tau-{domain}-{task_id}-{trial}`; supplier `tau-bench-{model}`, the model taken
   from the file name (`..._gpt-4o-airline.json` -> `gpt-4o`), or `tau-bench` when the name does
   not say; domain from the policy's title (`# Airline Agent Policy` -> `airline`), else the file name.
-- channel chat, handler ai, language en; customer_id `info.task.user_id`.
+- channel chat, handler ai, language en; no customer_id (trials replay one simulated customer):
+  `info.task.user_id` goes to metadata.user_id.
 - Timestamps are synthetic: tau-bench records none. started_at is the policy's "current time"
   (`2024-05-15 15:00:00 EST` -> `2024-05-15T15:00:00-05:00`); turns carry no `at`;
   metadata.timestamps_synthetic is true.
@@ -45,7 +46,7 @@ FAILED_REASON = "tau-bench reward {reward:g}: end state differs from the expecte
 # When the policy states no current time (the airline policy does): tau-bench's own clock.
 DEFAULT_STARTED_AT = "2024-05-15T15:00:00-05:00"
 DEFAULT_UPDATED_AT = "2024-05-15T00:00:00-05:00"
-_CLOCK = re.compile(r"current time is (\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})\s*([A-Z]{2,4})?")
+_CLOCK = re.compile(r"current time is (\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})\s*([A-Z]{1,4})?")
 # Zone abbreviations as fixed offsets, taken literally (the airline policy says EST in May).
 _ZONES = {
     "UTC": "+00:00", "GMT": "+00:00", "Z": "+00:00",
@@ -347,8 +348,9 @@ def trajectory_record(item: object, *, path: Path, line: int) -> dict[str, Any]:
         "language": "en",
         "journey": journey,
     }
-    if isinstance(task.get("user_id"), str) and task["user_id"]:
-        record["customer_id"] = task["user_id"]
+    # No customer_id: the trials of a task are replays of one simulated customer at one synthetic
+    # time, not repeat contacts; as customer_id they would all count as repeats. Kept in metadata.
+    user_id = task.get("user_id") if isinstance(task.get("user_id"), str) and task["user_id"] else None
     record["outcome"] = "transferred" if transferred else ("unresolved" if failed else "resolved")
     record["automation"] = {"failed": failed}
     if failed:
@@ -359,6 +361,7 @@ def trajectory_record(item: object, *, path: Path, line: int) -> dict[str, Any]:
             record["escalation"]["reason"] = transfer_summary
     record["metadata"] = {
         "source": SOURCE,
+        "user_id": user_id,
         "task_id": task_id,
         "trial": trial,
         "reward": reward,

@@ -21,51 +21,37 @@ _CONV_STRUCT = "{" + ", ".join(f"'{c}': {c}" for c in _CONV_COLUMNS.split(", "))
 
 
 def build_new_conversations(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp tables `new_conv` and `new_turns`: the accepted records with derived columns."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE new_turns AS
-        SELECT g.supplier, g.conversation_id, t.turn_index, t.speaker, t.text, t.sent_at,
-               t.kb_article_ids, t.action, t._extra AS extra, t._line
-        FROM stg_turns t JOIN good g USING (_line)
-        """
-    )
+    """Temp table `new_conv`: the accepted records with the derived columns from `turn_agg`."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE new_conv AS
-        WITH tw AS (
-            SELECT _line, speaker, sent_at, turn_index,
-                   sha256(to_json({{'i': turn_index, 'speaker': speaker, 'text': text, 'at': sent_at,
-                                    'kb': kb_article_ids, 'action': action, 'extra': extra}}))
-                       AS turn_hash,
-                   min(sent_at) FILTER (WHERE speaker = 'customer') OVER (PARTITION BY _line) AS first_customer_at
-            FROM new_turns
-        ),
-        agg AS (
-            SELECT _line,
-                   count(*)::INTEGER AS n_turns,
-                   count_if(speaker = 'customer')::INTEGER AS n_customer_turns,
-                   count_if(speaker = 'ai_agent')::INTEGER AS n_ai_agent_turns,
-                   count_if(speaker = 'human_agent')::INTEGER AS n_human_agent_turns,
-                   count_if(speaker = 'system')::INTEGER AS n_system_turns,
-                   epoch(min(sent_at) FILTER (WHERE speaker IN ('ai_agent', 'human_agent')
-                                         AND sent_at >= first_customer_at) - any_value(first_customer_at))
-                       AS first_response_seconds,
-                   string_agg(turn_hash, '' ORDER BY turn_index) AS turns_hash
-            FROM tw GROUP BY _line
-        )
         SELECT {_CONV_COLUMNS}, g._extra AS extra,
                a.n_turns, a.n_customer_turns, a.n_ai_agent_turns, a.n_human_agent_turns,
                a.n_system_turns, a.first_response_seconds,
                epoch(escalation_handed_off_at - escalation_requested_at) AS handoff_latency_seconds,
                NULL::BOOLEAN AS is_repeat_contact, NULL::VARCHAR AS repeat_of,
                NULL::BOOLEAN AS followed_by_repeat,
-               sha256(to_json({{'conversation': {_CONV_STRUCT}, 'turns': a.turns_hash}}))
-                   AS content_hash,
+               sha256(to_json({_CONV_STRUCT}) || a.turns_hash) AS content_hash,
                NULL::VARCHAR AS load_id, g._line AS source_line
-        FROM good g JOIN agg a USING (_line)
+        FROM good g JOIN turn_agg a USING (_line)
         """
     )
+
+
+TURN_COLUMNS = "supplier, conversation_id, turn_index, speaker, text, sent_at, kb_article_ids, action, extra"
+
+
+def insert_new_turns(con: duckdb.DuckDBPyConnection) -> int:
+    """Insert the turns of the accepted records (read once more from staging); return how many."""
+    con.execute(
+        f"""
+        INSERT INTO turns ({TURN_COLUMNS})
+        SELECT g.supplier, g.conversation_id, t.turn_index, t.speaker, t.text, t.sent_at,
+               t.kb_article_ids, t.action, t._extra
+        FROM stg_turns t JOIN (SELECT _line, supplier, conversation_id FROM good) g USING (_line)
+        """
+    )
+    return int(con.execute("SELECT coalesce(sum(n_turns), 0) FROM new_conv").fetchall()[0][0])
 
 
 def refresh_repeat_contacts(

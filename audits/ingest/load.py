@@ -56,6 +56,7 @@ class LoadResult:
     contract_success: bool | None = None
     reasons: dict[str, int] = field(default_factory=dict)
     previous_path: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -169,9 +170,16 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]], fmt: str = "auto") -> 
     for p in map(Path, paths):
         if not p.exists():
             raise InputError(str(p), "no such file or folder")
-        candidates = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+        if p.is_dir() and fmt in ("tau-bench", "abcd"):
+            from audits.adapters import adapter_files  # noqa: PLC0415
+
+            candidates = adapter_files(fmt, p)
+        else:
+            candidates = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
         for c in candidates:
             suffix = _suffix(c)
+            if p.is_dir() and c.name.startswith(("_", ".")):
+                continue  # _SUCCESS, _ground_truth.jsonl, .hidden: not data, by convention
             if p.is_dir() and fmt == "auto" and suffix not in JSONL_SUFFIXES + FLAT_SUFFIXES:
                 continue
             key = c
@@ -237,6 +245,8 @@ def load_file(
         raise ConfigError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
     blank = orphans = 0
+    timings: dict[str, float] = {"hash": time.perf_counter() - t0}
+    mark = time.perf_counter()
     if lines_source is not None:
         if kind == "auto":
             kind = _detect_kind(lines_source())
@@ -252,11 +262,18 @@ def load_file(
     else:
         records, orphans = stage.stage_flat(con, kind, path, turns_path)
 
+    timings["stage"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     sql_counts = contract.sql_verdicts(con, kind)
+    timings["contract_sql"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     gx_success, gx_rows = contract.run_great_expectations(con, kind, shown_path, sql_counts)
+    timings["contract_gx"] = time.perf_counter() - mark
 
     result = LoadResult(shown_path, load_id, "loaded", kind, fmt, records_read=records,
-                        blank_lines=blank, orphan_turns=orphans, contract_success=gx_success)  # fmt: skip
+                        blank_lines=blank, orphan_turns=orphans, contract_success=gx_success,
+                        timings=timings)  # fmt: skip
+    mark = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
         _write(con, result, turns_path, repeat_window_days)
@@ -269,6 +286,7 @@ def load_file(
              gx_success, json.dumps(gx_rows)],
         )  # fmt: skip
         con.execute("COMMIT")
+        timings["write"] = time.perf_counter() - mark
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -304,9 +322,8 @@ def _write(
             "WHERE c.supplier = n.supplier AND c.conversation_id = n.conversation_id"
         )
         con.execute("INSERT INTO conversations BY NAME SELECT * FROM new_conv")
-        con.execute("INSERT INTO turns BY NAME SELECT * EXCLUDE (_line) FROM new_turns")
+        result.turns_loaded = derive.insert_new_turns(con)
         result.records_loaded = scalar(con, "SELECT count(*) FROM new_conv")
-        result.turns_loaded = scalar(con, "SELECT count(*) FROM new_turns")
         window = repeat_window_days
         stored = derive.stored_repeat_window(con)
         if window is None:
@@ -394,15 +411,14 @@ def _raw_sql(kind: str, flat: bool) -> str:
     return "encode(to_json((SELECT r FROM flat_records r WHERE r._line = v._line))::VARCHAR)"
 
 
-_STAGING = (
-    "src", "parsed", "stg_fields", "stg_turns", "turn_agg", "stg_records", "_checked", "verdicts",
-    "good", "new_conv", "new_turns", "new_kb", "flat_records", "flat_turns", "flat_turns_linked",
-)  # fmt: skip
-
-
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    for t in _STAGING:
-        con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+    """Drop every temporary table and view a load made (views first: they use the tables)."""
+    rows = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'temp' "
+        "ORDER BY table_type DESC"
+    ).fetchall()
+    for name, kind in rows:
+        con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} IF EXISTS temp."{name}"')
 
 
 def _progress_bar(path: Path, enabled: bool | None) -> Any:

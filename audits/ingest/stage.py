@@ -136,8 +136,14 @@ _INT_TYPES = {
 }  # fmt: skip
 
 
-def _flat_field(f: Field, column: str | None, sql_type: str | None, label: str) -> FieldSQL:
-    """SQL for one field read from a Parquet/CSV column of `sql_type` (None: column absent)."""
+def _flat_field(
+    f: Field, column: str | None, sql_type: str | None, label: str, *, want_raw: bool = True
+) -> FieldSQL:
+    """SQL for one field read from a Parquet/CSV column of `sql_type` (None: column absent).
+
+    `want_raw=False` skips the text form of typed timestamps (only records' timestamps need it, for
+    the contract's format rule; formatting ten million turn times costs seconds).
+    """
     if column is None or sql_type is None:
         typed_null = f"NULL::{KIND_SQL_TYPE[f.kind]}"
         return typed_null, ("NULL::VARCHAR" if f.kind == "timestamp" else None), "NULL::VARCHAR", "true"
@@ -173,7 +179,7 @@ def _flat_field(f: Field, column: str | None, sql_type: str | None, label: str) 
         ok = f"{value} IS NOT NULL"
     elif f.kind == "timestamp":
         if sql_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
-            raw = f"strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ')"
+            raw = f"strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ')" if want_raw else "NULL::VARCHAR"
             value, ok = c, "true"
         elif sql_type.startswith("TIMESTAMP") or sql_type == "DATE":
             # A naive timestamp has no offset: the contract's RFC 3339 rule rejects it.
@@ -221,11 +227,12 @@ def _flat_field(f: Field, column: str | None, sql_type: str | None, label: str) 
     return value, raw, error, f"NOT ({present})"
 
 
-def _select_fields(fields: Iterable[tuple[Field, FieldSQL]], *, label: object = None) -> tuple[str, str]:
-    """Columns (value and raw) and the list of errors, for a SELECT.
+def _select_fields(fields: Iterable[tuple[Field, FieldSQL]], *, label: object = None) -> tuple[str, str, str]:
+    """Columns (value and raw), the list of errors, and a cheap "has an error" test, for a SELECT.
 
     With `label` (a function of the field giving SQL for its name), a missing required field is
-    an error here too; records leave that to the contract's not-null rules instead.
+    an error here too; records leave that to the contract's not-null rules instead. The error
+    list is only evaluated where a query asks for it; the test costs no string work.
     """
     cols, errors = [], []
     for f, (value, raw, error, missing) in fields:
@@ -236,7 +243,8 @@ def _select_fields(fields: Iterable[tuple[Field, FieldSQL]], *, label: object = 
         if f.required and callable(label):
             errors.append(f"CASE WHEN {missing} THEN {label(f)} || ': required field is missing' END")
     errs = "nonempty(list_filter([" + ", ".join(errors) + "], lambda x: x IS NOT NULL))"
-    return ",\n       ".join(cols), errs
+    bad = "coalesce(" + " OR ".join(f"({e}) IS NOT NULL" for e in errors) + ", false)"
+    return ",\n       ".join(cols), errs, bad
 
 
 def _extra_sql(doc: str, known: Iterable[str], key: str) -> str:
@@ -336,7 +344,9 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, kind: str, max_record_bytes: int
     paths = [f.json_path for f in fields]
     extra_paths = ["$.turns"] if kind == "conversations" else []
     all_paths = "[" + ", ".join(_q(p) for p in paths + extra_paths) + "]"
-    select, errors = _select_fields((f, _json_field(f, i + 1, "j", _q(f.path))) for i, f in enumerate(fields))
+    select, errors, _ = _select_fields(
+        (f, _json_field(f, i + 1, "j", _q(f.path))) for i, f in enumerate(fields)
+    )
     known = CONVERSATION_KEYS if kind == "conversations" else KB_KEYS
     extras = [_extra_sql("j", known, "_extra")]
     if kind == "conversations":
@@ -377,8 +387,8 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, kind: str, max_record_bytes: int
                    END AS _extra,
                    CASE WHEN s._turns_type IS NULL OR s._turns_type = 'NULL' THEN NULL
                         ELSE coalesce(a.n_turns, 0) END AS n_turns,
-                   a._turn_problems
-            FROM stg_fields s LEFT JOIN turn_agg a USING (_line)
+                   tp._turn_problems
+            FROM stg_fields s LEFT JOIN turn_agg a USING (_line) LEFT JOIN turn_problems tp USING (_line)
             """
         )
         con.execute("DROP TABLE stg_fields; ALTER TABLE stg_fields2 RENAME TO stg_fields")
@@ -419,15 +429,14 @@ def _stage_json_turns(con: duckdb.DuckDBPyConnection) -> None:
     """`stg_turns` from the `turns` arrays of the parsed records, then `turn_agg` per record."""
     paths = "[" + ", ".join(_q(f.json_path) for f in TURN_FIELDS) + "]"
     fields = ((f, _json_field(f, i + 1, "tj", _turn_label(f))) for i, f in enumerate(TURN_FIELDS))
-    select, errors = _select_fields(fields, label=_turn_label)
+    select, errors, _ = _select_fields(fields, label=_turn_label)
+    not_object = "CASE WHEN tt <> 'OBJECT' THEN 'turns[' || turn_index || ']: expected an object, got ' || json_kind(tt) END"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE stg_turns AS
+        CREATE OR REPLACE TEMP TABLE stg_turns_typed AS
         SELECT _line, turn_index, {select},
-               list_concat(
-                   [CASE WHEN tt <> 'OBJECT' THEN 'turns[' || turn_index || ']: expected an object, got '
-                         || json_kind(tt) END],
-                   coalesce({errors}, [])) AS _turn_errors,
+               nonempty(list_filter(list_concat([{not_object}], coalesce({errors}, [])),
+                                    lambda x: x IS NOT NULL)) AS _field_errs,
                {_extra_sql("tj", TURN_KEYS, "_extra")}
         FROM (SELECT p._line, e.key::INTEGER + 1 AS turn_index, e.value AS tj, e.type AS tt,
                      json_type(e.value, {paths}) AS _t, json_extract_string(e.value, {paths}) AS _s
@@ -435,6 +444,7 @@ def _stage_json_turns(con: duckdb.DuckDBPyConnection) -> None:
               WHERE p._parse_error IS NULL AND json_type(p.j, '$.turns') = 'ARRAY')
         """
     )
+    _turn_rules_view(con, "stg_turns_typed", "_field_errs IS NOT NULL", "_field_errs")
     _aggregate_turns(con)
 
 
@@ -442,28 +452,86 @@ def _turn_label(f: Field) -> str:
     return "'turns[' || turn_index || ']." + f.path + "'"
 
 
-def _aggregate_turns(con: duckdb.DuckDBPyConnection) -> None:
-    """Turn-level rules (speaker, text, order) and `turn_agg(_line, n_turns, _turn_problems)`."""
+def _turn_rules_view(con: duckdb.DuckDBPyConnection, source: str, field_bad: str, field_errs: str) -> None:
+    """View `stg_turns`: `source` plus the turn rules, as a cheap `_bad` flag and lazy messages."""
     speakers = ", ".join(_q(s) for s in SPEAKERS)
+    rules = [
+        (f"speaker NOT IN ({speakers})",
+         f"'turns[' || turn_index || '].speaker: ' || speaker || ' is not one of {', '.join(SPEAKERS)}'"),
+        ("trim(text) = ''", "'turns[' || turn_index || '].text: is empty'"),
+        (f"sent_at_raw IS NOT NULL AND NOT regexp_matches(sent_at_raw, {_q(RFC3339)})",
+         "'turns[' || turn_index || '].at: ' || sent_at_raw || ' is not an RFC 3339 timestamp with a UTC offset'"),
+    ]  # fmt: skip
+    bad = " OR ".join(f"coalesce({cond}, false)" for cond, _ in rules)
+    messages = ", ".join(f"CASE WHEN {cond} THEN {msg} END" for cond, msg in rules)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW stg_turns AS
+        SELECT *, ({field_bad}) OR {bad} AS _bad,
+               list_filter(list_concat(coalesce({field_errs}, []), [{messages}]), lambda x: x IS NOT NULL)
+                   AS _turn_errors
+        FROM {source}
+        """
+    )
+
+
+# A turn's content, unambiguously: a JSON array of its short fields, then its text.
+TURN_HASH = (
+    "sha256(to_json([turn_index::VARCHAR, speaker, epoch_us(sent_at)::VARCHAR, "
+    "to_json(kb_article_ids)::VARCHAR, action, _extra::VARCHAR]) || coalesce(text, ''))"
+)
+
+
+def _aggregate_turns(con: duckdb.DuckDBPyConnection) -> None:
+    """`turn_agg`: per record, in one pass over the turns, everything the load needs from them.
+
+    n_turns and counts per speaker, first response time, a hash of the turns (each turn's hash
+    includes its position, so sorting the hashes loses nothing), and `_turn_problems`: the
+    messages of every broken rule, computed only for the records that have one.
+    """
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE turn_agg AS
-        SELECT _line, count(*)::INTEGER AS n_turns,
-               nonempty(flatten(list(problems ORDER BY turn_index))) AS _turn_problems
+        SELECT _line, n_turns, n_customer_turns, n_ai_agent_turns, n_human_agent_turns, n_system_turns,
+               epoch(list_min(list_filter(agent_times, lambda x: x >= first_customer_at)) - first_customer_at)
+                   AS first_response_seconds,
+               sha256(array_to_string(list_sort(turn_hashes), '')) AS turns_hash,
+               any_bad OR index_bad OR times <> list_sort(times) AS has_problem
+        FROM (
+            SELECT _line, count(*)::INTEGER AS n_turns,
+                   count_if(speaker = 'customer')::INTEGER AS n_customer_turns,
+                   count_if(speaker = 'ai_agent')::INTEGER AS n_ai_agent_turns,
+                   count_if(speaker = 'human_agent')::INTEGER AS n_human_agent_turns,
+                   count_if(speaker = 'system')::INTEGER AS n_system_turns,
+                   min(sent_at) FILTER (WHERE speaker = 'customer') AS first_customer_at,
+                   list(sent_at) FILTER (WHERE speaker IN ('ai_agent', 'human_agent')) AS agent_times,
+                   bool_or(_bad) AS any_bad,
+                   count(turn_index) <> count(*) OR count(DISTINCT turn_index) <> count(*) AS index_bad,
+                   list_filter(list_transform(list_sort(list({{'i': turn_index, 't': sent_at}})),
+                                              lambda x: x.t), lambda t: t IS NOT NULL) AS times,
+                   list({TURN_HASH}) AS turn_hashes
+            FROM stg_turns GROUP BY _line
+        )
+        """
+    )
+    # Messages, for the few records that break a turn rule.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE turn_problems AS
+        SELECT _line, nonempty(flatten(list(problems ORDER BY turn_index NULLS FIRST))) AS _turn_problems
         FROM (
             SELECT _line, turn_index, list_filter(list_concat(_turn_errors, [
-                CASE WHEN speaker NOT IN ({speakers})
-                     THEN 'turns[' || turn_index || '].speaker: ' || speaker || ' is not one of {", ".join(SPEAKERS)}' END,
-                CASE WHEN trim(text) = '' THEN 'turns[' || turn_index || '].text: is empty' END,
-                CASE WHEN sent_at_raw IS NOT NULL AND NOT regexp_matches(sent_at_raw, {_q(RFC3339)})
-                     THEN 'turns[' || turn_index || '].at: ' || sent_at_raw || ' is not an RFC 3339 timestamp with a UTC offset' END,
+                CASE WHEN turn_index IS NULL OR count(*) OVER (PARTITION BY _line, turn_index) > 1
+                     THEN 'turns: turn_index ' || coalesce(turn_index::VARCHAR, 'missing')
+                          || ' is missing or repeated' END,
                 CASE WHEN sent_at < prev_at
                      THEN 'turns[' || turn_index || '].at: ' || strftime(sent_at, '%Y-%m-%dT%H:%M:%SZ')
-                          || ' is earlier than the turn before it (' || strftime(prev_at, '%Y-%m-%dT%H:%M:%SZ') || ')' END
+                          || ' is earlier than the turn before it ('
+                          || strftime(prev_at, '%Y-%m-%dT%H:%M:%SZ') || ')' END
             ]), lambda x: x IS NOT NULL) AS problems
             FROM (SELECT *, max(sent_at) OVER (PARTITION BY _line ORDER BY turn_index
-                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_at
-                  FROM stg_turns)
+                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_at
+                  FROM stg_turns WHERE _line IN (SELECT _line FROM turn_agg WHERE has_problem))
         )
         GROUP BY _line
         """
@@ -522,7 +590,7 @@ def stage_flat(
             raise InputError(str(records_path), "required column is missing", field=f.column)
     known = {f.column for f in fields} | {"_line"}
     unknown = [c for c in cols if c not in known]
-    select, errors = _select_fields(
+    select, errors, _ = _select_fields(
         (f, _flat_field(f, f.column, cols.get(f.column), _q(f.path))) for f in fields
     )
     extra = (
@@ -545,8 +613,8 @@ def stage_flat(
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE stg_fields2 AS
-            SELECT s.*, coalesce(a.n_turns, 0) AS n_turns, a._turn_problems
-            FROM stg_fields s LEFT JOIN turn_agg a USING (_line)
+            SELECT s.*, coalesce(a.n_turns, 0) AS n_turns, tp._turn_problems
+            FROM stg_fields s LEFT JOIN turn_agg a USING (_line) LEFT JOIN turn_problems tp USING (_line)
             """
         )
         con.execute("DROP TABLE stg_fields; ALTER TABLE stg_fields2 RENAME TO stg_fields")
@@ -559,17 +627,30 @@ def stage_flat(
 
 
 def _stage_flat_turns(con: duckdb.DuckDBPyConnection, turns_path: Path) -> int:
-    """`stg_turns` from a flattened turns file, linked to `flat_records` by conversation id."""
-    cols = _load_flat(con, turns_path, "flat_turns")
+    """View `stg_turns` over a flattened turns file, linked to `flat_records` by conversation id.
+
+    The turns are not copied here: the checks and the final insert each read the file (Parquet
+    scans are cheap; copying ten million texts is not).
+    """
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW flat_turns AS SELECT * FROM {_scan(turns_path)}")
+        cols = _columns(con, "flat_turns")
+    except duckdb.Error as exc:
+        raise InputError(str(turns_path), f"cannot be read: {exc}") from exc
     for name in ("conversation_id", "turn_index", "speaker", "text"):
         if name not in cols:
             raise InputError(str(turns_path), "required column is missing", field=name)
     flat_name = {f.path: f.path.replace(".", "_") for f in TURN_FIELDS}  # `at`, not sent_at
     known = set(flat_name.values()) | {"conversation_id", "supplier", "turn_index", "_line"}
     unknown = [c for c in cols if c not in known]
-    select, errors = _select_fields(
+    select, errors, bad = _select_fields(
         (
-            (f, _flat_field(f, flat_name[f.path], cols.get(flat_name[f.path]), _turn_label(f)))
+            (
+                f,
+                _flat_field(
+                    f, flat_name[f.path], cols.get(flat_name[f.path]), _turn_label(f), want_raw=False
+                ),
+            )
             for f in TURN_FIELDS
         ),
         label=_turn_label,
@@ -584,30 +665,23 @@ def _stage_flat_turns(con: duckdb.DuckDBPyConnection, turns_path: Path) -> int:
         join += " AND t.supplier::VARCHAR IS NOT DISTINCT FROM r.supplier::VARCHAR"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE flat_turns_linked AS
+        CREATE OR REPLACE TEMP VIEW flat_turns_linked AS
         SELECT r._line AS _rec_line, t._line AS _turn_line,
                TRY_CAST(t.turn_index AS INTEGER) AS turn_index,
                {"t.supplier::VARCHAR" if "supplier" in cols else "NULL::VARCHAR"} AS _turn_supplier,
                t.* EXCLUDE (_line, turn_index)
         FROM flat_turns t
-        LEFT JOIN flat_records r ON {join}
+        LEFT JOIN (SELECT _line, conversation_id, supplier FROM flat_records) r ON {join}
         """
-    )
-    # A turn index must be a whole number, unique in its conversation.
-    index_error = (
-        "CASE WHEN turn_index IS NULL OR count(*) OVER (PARTITION BY _rec_line, turn_index) > 1 "
-        "THEN 'turns: turn_index ' || coalesce(turn_index::VARCHAR, 'missing') "
-        "|| ' (row ' || _turn_line || ' of the turns file) is missing or repeated' END"
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE stg_turns AS
-        SELECT _rec_line AS _line, turn_index, {select},
-               list_filter(list_concat(coalesce({errors}, []), [{index_error}]),
-                           lambda x: x IS NOT NULL) AS _turn_errors,
+        CREATE OR REPLACE TEMP VIEW stg_turns_typed AS
+        SELECT _rec_line AS _line, turn_index, {select}, {bad} AS _field_bad, {errors} AS _field_errs,
                {extra} AS _extra
         FROM flat_turns_linked t WHERE _rec_line IS NOT NULL
         """
     )
+    _turn_rules_view(con, "stg_turns_typed", "_field_bad", "_field_errs")
     _aggregate_turns(con)
     return scalar(con, "SELECT count(*) FROM flat_turns_linked WHERE _rec_line IS NULL")
