@@ -294,21 +294,26 @@ def suite_columns(kind: str) -> list[str]:
     return cols
 
 
-def run_great_expectations(
-    con: duckdb.DuckDBPyConnection, kind: str, path: str, sql_counts: dict[str, int]
-) -> tuple[bool, list[dict[str, Any]]]:
-    """Validate the staged batch with GX; check its failure counts equal the SQL's.
-
-    Returns GX's overall verdict and, per expectation, both counts (stored with the load).
-    """
+def gx_frame(con: duckdb.DuckDBPyConnection, kind: str) -> Any:
+    """The staged batch as the pandas frame Great Expectations validates (readable records)."""
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE stg_records)").fetchall())
     # Timestamps go to GX as naive UTC: pandas 3 warns on every tz-aware comparison GX makes.
     cols = ", ".join(
         f"{_c(c)}::TIMESTAMP AS {_c(c)}" if types.get(c) == "TIMESTAMP WITH TIME ZONE" else _c(c)
         for c in suite_columns(kind)
     )
-    frame = con.sql(f"SELECT {cols} FROM stg_records WHERE _parse_error IS NULL").to_arrow_table()
-    df = frame.to_pandas()
+    return con.sql(f"SELECT {cols} FROM stg_records WHERE _parse_error IS NULL").to_arrow_table().to_pandas()
+
+
+def validate_frame(
+    df: Any, kind: str, path: str, sql_counts: dict[str, int]
+) -> tuple[bool, list[dict[str, Any]]]:
+    """Validate a batch with GX; check its failure counts equal the SQL's.
+
+    Needs no DuckDB connection, so a load runs it on a thread while it writes (pandas and GX
+    hold the GIL; DuckDB does not). Returns GX's verdict and, per expectation, the failure count
+    (stored with the load); raises `ContractMismatch` when GX and the SQL disagree.
+    """
     result = (
         _gx_context()
         .get_batch(batch_parameters={"dataframe": df})
@@ -328,3 +333,10 @@ def run_great_expectations(
             raise ContractMismatch(path, label, sql_count, gx_count)
         rows.append({"expectation": label, "failed_records": gx_count, "success": bool(r.success)})
     return bool(result.success), rows
+
+
+def run_great_expectations(
+    con: duckdb.DuckDBPyConnection, kind: str, path: str, sql_counts: dict[str, int]
+) -> tuple[bool, list[dict[str, Any]]]:
+    """`validate_frame` on the staged batch, in the calling thread."""
+    return validate_frame(gx_frame(con, kind), kind, path, sql_counts)
