@@ -245,16 +245,35 @@ def load_file(
     elif fmt not in ("parquet", "csv"):
         raise ConfigError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
+    _drop_staging(con)  # whatever an earlier failure left behind
+    try:
+        return _stage_check_write(
+            con, path, turns_path, shown_path, load_id, kind, fmt, lines_source, started, t0,
+            repeat_window_days=repeat_window_days, max_record_bytes=max_record_bytes, progress=progress,
+        )  # fmt: skip
+    finally:
+        _drop_staging(con)
+
+
+def _stage_check_write(
+    con: duckdb.DuckDBPyConnection, path: Path, turns_path: Path | None, shown_path: str, load_id: str,
+    kind: str, fmt: str, lines_source: Callable[[], Iterator[bytes]] | None, started: datetime, t0: float,
+    *, repeat_window_days: int | None, max_record_bytes: int, progress: bool | None,
+) -> LoadResult:  # fmt: skip
+    """The load proper, once the file is known to be new: stage, check, write in one transaction."""
     blank = orphans = 0
     timings: dict[str, float] = {"hash": time.perf_counter() - t0}
     mark = time.perf_counter()
     if lines_source is not None:
         if kind == "auto":
-            kind = _detect_kind(lines_source())
+            try:
+                kind = _detect_kind(lines_source())
+            except (OSError, EOFError) as exc:
+                raise InputError(str(path), f"cannot be read: {exc}") from exc
         bar = _progress_bar(path, progress)
         try:
             records, blank = stage.read_lines_table(con, lines_source(), progress=bar)
-        except OSError as exc:
+        except (OSError, EOFError) as exc:  # EOFError: a truncated gzip
             raise InputError(str(path), f"cannot be read: {exc}") from exc
         finally:
             if bar is not None:
@@ -299,8 +318,6 @@ def load_file(
             con.execute("ROLLBACK")
             gx_job.cancel()
             raise
-        finally:
-            _drop_staging(con)
     return result
 
 

@@ -429,3 +429,23 @@ load.load_file(con, {str(path)!r})
         assert load_file(con, path).records_loaded == 50
     finally:
         con.close()
+
+
+def test_a_truncated_gzip_is_an_input_error_and_nothing_loads(con, tmp_path):
+    whole = gzip.compress(b"\n".join(json.dumps(conv(conversation_id=f"c{i}")).encode() for i in range(200)))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match="cut.jsonl.gz: cannot be read"):
+        load_file(con, path)
+    assert count(con, "conversations") == 0 and count(con, "loads") == 0
+
+
+def test_a_failed_file_does_not_disturb_the_next(con, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"conversation_id": ["x"]}), tmp_path / "bad.conversations.parquet")
+    pq.write_table(pa.table({"conversation_id": ["x"], "turn_index": [1]}), tmp_path / "bad.turns.parquet")
+    with pytest.raises(InputError, match="required column is missing"):
+        load_file(con, tmp_path / "bad.conversations.parquet")
+    assert load_file(con, write_jsonl(tmp_path / "a.jsonl", [conv()])).records_loaded == 1
