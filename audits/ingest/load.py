@@ -27,7 +27,7 @@ import duckdb
 
 from audits import warehouse
 from audits.errors import ConfigError, InputError
-from audits.ingest import contract, derive, stage
+from audits.ingest import contract, derive, flat, stage
 from audits.warehouse import one, scalar
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
@@ -280,7 +280,7 @@ def _stage_check_write(
                 bar.close()
         stage.stage_jsonl(con, kind, max_record_bytes)
     else:
-        records, orphans = stage.stage_flat(con, kind, path, turns_path)
+        records, orphans = flat.stage_flat(con, kind, path, turns_path)
 
     timings["stage"] = time.perf_counter() - mark
     mark = time.perf_counter()
