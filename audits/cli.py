@@ -296,7 +296,9 @@ def schema(kind: str, show_path: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder to write.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True)
 @click.option("--days", type=click.IntRange(min=1), default=7, show_default=True, help="Days the data spans.")
-@click.option("--compress", is_flag=True, help="gzip the conversations JSONL.")
+@click.option(
+    "--compress", is_flag=True, help="gzip the conversations JSONL (Parquet: zstd instead of snappy)."
+)
 @json_option
 @_library_errors
 def demo_data(
