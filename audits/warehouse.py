@@ -18,6 +18,10 @@ import duckdb
 from audits.errors import WarehouseBusy, WarehouseError
 
 ENV_WAREHOUSE = "QA_AUDIT_WAREHOUSE"
+ENV_MEMORY_LIMIT = "QA_AUDIT_MEMORY_LIMIT"
+# DuckDB's own default is 80% of RAM; a bounded buffer makes big loads spill to disk instead
+# (next to the warehouse, in WAREHOUSE.tmp/). Python-side memory (GX's frame) comes on top.
+DEFAULT_MEMORY_LIMIT = "3GB"
 DEFAULT_WAREHOUSE = Path("data") / "warehouse.duckdb"
 SCHEMA_VERSION = 1
 
@@ -159,6 +163,14 @@ def connect(
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
     con.execute("SET TimeZone = 'UTC'")
+    limit = os.environ.get(ENV_MEMORY_LIMIT, DEFAULT_MEMORY_LIMIT)
+    try:
+        con.execute("SET memory_limit = ?", [limit])
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(
+            str(target), f"${ENV_MEMORY_LIMIT}={limit!r} is not a memory size: {exc}"
+        ) from exc
     if not read_only:
         ensure_schema(con)
     return con

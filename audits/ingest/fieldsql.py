@@ -9,6 +9,7 @@ them into SELECT lists; staging (stage.py, flat.py) runs them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from audits.ingest.fields import KIND_SQL_TYPE, RFC3339, Field
@@ -216,9 +217,13 @@ def select_fields(fields: Iterable[tuple[Field, FieldSQL]], *, label: object = N
 
 
 def extra_sql(doc: str, known: Iterable[str], key: str) -> str:
-    """A correlated subquery: the keys of JSON `doc` that are not `known`, as a JSON object."""
-    known_list = ", ".join(q(k) for k in known)
+    """The keys of JSON object `doc` that are not `known`, as a JSON object (NULL when none).
+
+    A JSON merge patch that sets the known keys to null deletes them (RFC 7396): one scalar call
+    per row, no subquery.
+    """
+    patch = json.dumps({k: None for k in known})
     return (
-        f"(SELECT json_group_object(e.key, e.value) FROM json_each({doc}) e "
-        f"WHERE e.key NOT IN ({known_list}) HAVING count(*) > 0) AS {key}"
+        f"CASE WHEN json_type({doc}) = 'OBJECT' "
+        f"THEN nullif(json_merge_patch({doc}, {q(patch)})::VARCHAR, '{{}}')::JSON END AS {key}"
     )

@@ -242,7 +242,9 @@ def turn_rules_view(con: duckdb.DuckDBPyConnection, source: str, field_bad: str,
     rules = [
         (f"speaker NOT IN ({speakers})",
          f"'turns[' || turn_index || '].speaker: ' || speaker || ' is not one of {', '.join(SPEAKERS)}'"),
-        ("trim(text) = ''", "'turns[' || turn_index || '].text: is empty'"),
+        # blank: empty, or only white space (the first character decides cheaply for most texts)
+        ("text = '' OR (regexp_full_match(text[1], '\\s') AND NOT regexp_matches(text, '\\S'))",
+         "'turns[' || turn_index || '].text: is empty'"),
         (f"sent_at_raw IS NOT NULL AND NOT regexp_matches(sent_at_raw, {q(RFC3339)})",
          "'turns[' || turn_index || '].at: ' || sent_at_raw || ' is not an RFC 3339 timestamp with a UTC offset'"),
     ]  # fmt: skip
@@ -282,7 +284,8 @@ def aggregate_turns(con: duckdb.DuckDBPyConnection) -> None:
                epoch(list_min(list_filter(agent_times, lambda x: x >= first_customer_at)) - first_customer_at)
                    AS first_response_seconds,
                sha256(array_to_string(list_sort(turn_contents), chr(30))) AS turns_hash,
-               any_bad OR index_bad OR times <> list_sort(times) AS has_problem
+               any_bad OR index_nulls OR len(list_distinct(indexes)) <> len(indexes)
+                   OR times <> list_sort(times) AS has_problem
         FROM (
             SELECT _line, count(*)::INTEGER AS n_turns,
                    count_if(speaker = 'customer')::INTEGER AS n_customer_turns,
@@ -292,7 +295,8 @@ def aggregate_turns(con: duckdb.DuckDBPyConnection) -> None:
                    min(sent_at) FILTER (WHERE speaker = 'customer') AS first_customer_at,
                    list(sent_at) FILTER (WHERE speaker IN ('ai_agent', 'human_agent')) AS agent_times,
                    bool_or(_bad) AS any_bad,
-                   count(turn_index) <> count(*) OR count(DISTINCT turn_index) <> count(*) AS index_bad,
+                   count(turn_index) <> count(*) AS index_nulls,
+                   list(turn_index) AS indexes,
                    list_filter(list_transform(list_sort(list({{'i': turn_index, 't': sent_at}})),
                                               lambda x: x.t), lambda t: t IS NOT NULL) AS times,
                    list({TURN_CONTENT}) AS turn_contents
