@@ -70,3 +70,16 @@ def test_a_newer_schema_is_refused(wh):
     con.close()
     with pytest.raises(WarehouseError, match="schema version 99 is newer"):
         warehouse.connect(wh)
+
+
+def test_memory_limit_from_the_environment(wh, monkeypatch):
+    monkeypatch.setenv("QA_AUDIT_MEMORY_LIMIT", "512MB")
+    con = warehouse.connect(wh)
+    try:
+        limit = warehouse.scalar(con, "SELECT current_setting('memory_limit')")
+        assert limit == "488.2 MiB"  # 512 MB (10^6 bytes) shown in MiB
+    finally:
+        con.close()
+    monkeypatch.setenv("QA_AUDIT_MEMORY_LIMIT", "lots")
+    with pytest.raises(WarehouseError, match="QA_AUDIT_MEMORY_LIMIT='lots' is not a memory size"):
+        warehouse.connect(wh)
