@@ -344,6 +344,13 @@ def _write(
             "SELECT count(*) FROM new_conv n SEMI JOIN conversations c "
             "ON c.supplier = n.supplier AND c.conversation_id = n.conversation_id",
         )
+        # customers whose repeat-contact flags may change: the new records' and, when a
+        # correction changed a record's customer, the one it had before
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE touched_customers AS "
+            "SELECT customer_id FROM new_conv UNION SELECT c.customer_id FROM conversations c "
+            "SEMI JOIN new_conv n ON c.supplier = n.supplier AND c.conversation_id = n.conversation_id"
+        )
         con.execute(
             "DELETE FROM turns t USING new_conv n "
             "WHERE t.supplier = n.supplier AND t.conversation_id = n.conversation_id"
@@ -362,7 +369,7 @@ def _write(
         if stored is not None and stored != window:
             derive.refresh_repeat_contacts(con, window, customers_from=None)
         else:
-            derive.refresh_repeat_contacts(con, window)
+            derive.refresh_repeat_contacts(con, window, customers_from="touched_customers")
         record_id = "conversation_id"
     else:
         con.execute(

@@ -347,6 +347,24 @@ def test_repeat_contact_within_the_window(con, tmp_path):
     ]
 
 
+def test_a_correction_that_changes_the_customer_clears_the_old_repeat(con, tmp_path):
+    first = [
+        conv(conversation_id="v1", started_at="2026-11-01T10:00:00+08:00", ended_at=...),
+        conv(conversation_id="v2", started_at="2026-11-03T10:00:00+08:00", ended_at=...),
+    ]
+    load_file(con, write_jsonl(tmp_path / "a.jsonl", first))
+    assert con.execute(
+        "SELECT followed_by_repeat FROM conversations WHERE conversation_id = 'v1'"
+    ).fetchall() == [(True,)]
+    fixed = conv(
+        conversation_id="v2", customer_id="cust-2", started_at="2026-11-03T10:00:00+08:00", ended_at=...
+    )
+    load_file(con, write_jsonl(tmp_path / "b.jsonl", [fixed]))
+    assert con.execute(
+        "SELECT followed_by_repeat FROM conversations WHERE conversation_id = 'v1'"
+    ).fetchall() == [(False,)]
+
+
 def test_changing_the_repeat_window_recomputes_everything(con, tmp_path):
     recs = [
         conv(conversation_id="v1", started_at="2026-11-01T10:00:00+08:00", ended_at=...),
