@@ -348,7 +348,7 @@ def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
     click.echo(format_status(report["status"]))
     click.echo("")
     click.echo(f"The warehouse is at {target.resolve()}")
-    click.echo("Explore it with: qa-audit status, qa-audit loads, qa-audit quarantine, or duckdb itself.")
+    click.echo("Explore it with: .venv/bin/qa-audit status (or loads, quarantine), or DuckDB itself.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,6 +42,7 @@ NATIONAL_ID = re.compile(r"(?<![A-Za-z0-9])(?:[STFG]\d{7}[A-Z]|\d{6}-\d{2}-\d{4}
 
 
 def luhn(digits: str) -> bool:
+    """Independent of the generator's own luhn_valid on purpose: a test must not reuse the code it checks."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = int(ch) * (2 if i % 2 else 1)
