@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -19,16 +20,19 @@ def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = 
 def list_loads(path: str | os.PathLike[str] | None = None, *, limit: int = 50) -> list[dict[str, Any]]:
     """The latest loads first."""
     with warehouse.open_warehouse(path, read_only=True) as con:
-        return _dicts(
+        rows = _dicts(
             con,
             """
             SELECT load_id, path, sha256, kind, format, started_at, finished_at, seconds, lines_read,
                    blank_lines, records_loaded, records_new, records_replaced, records_quarantined,
-                   turns_loaded, contract_suite, contract_success
+                   turns_loaded, contract_suite, contract_success, timings
             FROM loads ORDER BY finished_at DESC LIMIT ?
             """,
             [limit],
         )
+    for r in rows:
+        r["timings"] = json.loads(r["timings"]) if r["timings"] else {}
+    return rows
 
 
 def list_quarantine(

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS loads (
     turns_loaded BIGINT,
     contract_suite VARCHAR,
     contract_success BOOLEAN,   -- Great Expectations' verdict on the batch before quarantine
-    contract_result JSON        -- per expectation: failing record count in SQL and in GX
+    contract_result JSON,       -- per expectation: failing record count in SQL and in GX
+    timings JSON                -- seconds per step: hash, stage, contract_sql, contract_gx, write, ...
 );
 
 CREATE TABLE IF NOT EXISTS conversations (

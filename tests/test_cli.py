@@ -97,6 +97,7 @@ def test_status_and_loads(tmp_path):
     assert code == 0
     (row,) = json.loads(out)
     assert row["path"].endswith("a.jsonl") and len(row["sha256"]) == 64 and row["contract_success"] is True
+    assert {"hash", "stage", "contract_sql", "contract_gx", "write"} <= set(row["timings"])
 
 
 def test_reading_a_missing_warehouse_is_a_clear_error(tmp_path):

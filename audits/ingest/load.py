@@ -307,11 +307,11 @@ def _stage_check_write(
             result.contract_success = gx_success
             result.seconds = time.perf_counter() - t0
             con.execute(
-                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, shown_path, load_id, kind, fmt, started, datetime.now(UTC), result.seconds,
                  records, blank, result.records_loaded, result.records_new, result.records_replaced,
                  result.records_quarantined, result.turns_loaded, contract.SUITES[kind]["name"],
-                 gx_success, json.dumps(gx_rows)],
+                 gx_success, json.dumps(gx_rows), json.dumps(timings)],
             )  # fmt: skip
             con.execute("COMMIT")
         except BaseException:
