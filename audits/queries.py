@@ -45,8 +45,9 @@ def list_quarantine(
 ) -> tuple[list[dict[str, Any]], int]:
     """Quarantined records (file order) and how many match in all.
 
-    `superseded` says a record with that id has since loaded from another file (a corrected
-    re-export), so the quarantined copy needs no more action.
+    `superseded` says a conversation with that supplier and id has loaded from a later file (a
+    corrected re-export), so the quarantined copy needs no more action. (KB records: never, since
+    a quarantined version's id cannot always be read.)
     """
     where, params = ["true"], []
     if load_id:
@@ -69,10 +70,9 @@ def list_quarantine(
             SELECT q.load_id, q.path, q.line, q.kind, q.supplier, q.record_id, q.reasons,
                    {raw_col} AS raw,
                    CASE WHEN q.kind = 'conversations' THEN EXISTS (
-                            SELECT 1 FROM conversations c
-                            WHERE c.supplier = q.supplier AND c.conversation_id = q.record_id)
-                        WHEN q.kind = 'kb_articles' THEN EXISTS (
-                            SELECT 1 FROM kb_articles k WHERE k.article_id = q.record_id)
+                            SELECT 1 FROM conversations c JOIN loads cl ON cl.load_id = c.load_id
+                            WHERE c.supplier = q.supplier AND c.conversation_id = q.record_id
+                              AND cl.finished_at > l.finished_at)
                         ELSE false END AS superseded
             FROM quarantine q JOIN loads l USING (load_id)
             WHERE {cond}

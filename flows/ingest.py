@@ -13,8 +13,10 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from audits.cli import format_load_summary
+from audits.errors import WarehouseBusy
 from audits.ingest.load import LoadResult, expand_paths, load_paths
 from audits.queries import warehouse_status
+from audits.warehouse import resolve_path
 
 
 @task(cache_policy=NO_CACHE)
@@ -23,7 +25,18 @@ def list_files(paths: list[str], fmt: str) -> list[str]:
     return [str(p) for p in expand_paths(paths, fmt)]
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def _worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a busy warehouse or a passing I/O error; a bad file fails the same way every time."""
+    try:
+        state.result()
+    except (WarehouseBusy, OSError):
+        return True
+    except Exception:  # noqa: BLE001 - anything else is final
+        return False
+    return False
+
+
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE)
 def load_one(path: str, warehouse: str, fmt: str, repeat_window_days: int | None) -> dict[str, Any]:
     """Load one file under the contract; retried if the warehouse is busy or I/O fails."""
     (result,) = load_paths([path], warehouse_path=warehouse, fmt=fmt, repeat_window_days=repeat_window_days)
@@ -40,11 +53,15 @@ def summarise(warehouse: str) -> dict[str, Any]:
 @flow(name="ingest", log_prints=True)
 def ingest_flow(
     paths: list[str],
-    warehouse: str = "data/warehouse.duckdb",
+    warehouse: str | None = None,
     fmt: str = "auto",
     repeat_window_days: int | None = None,
 ) -> dict[str, Any]:
-    """Load every file under `paths` into `warehouse` and report what happened."""
+    """Load every file under `paths` into `warehouse` and report what happened.
+
+    `warehouse` defaults to $QA_AUDIT_WAREHOUSE, else data/warehouse.duckdb.
+    """
+    warehouse = str(resolve_path(warehouse))
     files = list_files(paths, fmt)
     results = [load_one(f, warehouse, fmt, repeat_window_days) for f in files]
     status = summarise(warehouse)

@@ -118,3 +118,11 @@ def test_contract_and_schema_print_json():
     assert code == 0 and json.loads(out)["name"] == "conversation_contract"
     code, out = run("schema", "--kind", "kb_articles")
     assert code == 0 and json.loads(out)["title"].startswith("Knowledge-base")
+
+
+def test_a_quarantined_record_is_not_superseded_by_an_older_good_copy(tmp_path):
+    wh = str(tmp_path / "w.duckdb")
+    run("load", str(write_jsonl(tmp_path / "good.jsonl", [conv()])), "-w", wh)
+    run("load", str(write_jsonl(tmp_path / "bad-fix.jsonl", [conv(channel="fax")])), "-w", wh)
+    (rec,) = json.loads(run("quarantine", "-w", wh, "--json")[1])["records"]
+    assert rec["superseded"] is False

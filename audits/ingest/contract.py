@@ -31,7 +31,19 @@ from audits.warehouse import one
 SUITES: dict[str, dict[str, Any]] = {}
 
 
+def _python_regex(regex: str) -> str:
+    """A pattern as Great Expectations (Python `re.search`) must see it: ends at the very end."""
+    return regex[:-1] + r"\Z" if regex.endswith("$") else regex
+
+
+def _sql_regex(regex: str) -> str:
+    """The same pattern for DuckDB's RE2, whose `$` already means the very end."""
+    return regex[:-2] + "$" if regex.endswith(r"\Z") else regex
+
+
 def _e(type_: str, field: str, message: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    if "regex" in kwargs:
+        kwargs["regex"] = _python_regex(kwargs["regex"])
     meta: dict[str, Any] = {"field": field}
     if message:
         meta["message"] = message
@@ -76,7 +88,7 @@ SUITES["conversations"] = {
            "is before escalation.requested_at", column_A="escalation_handed_off_at",
            column_B="escalation_requested_at", or_equal=True, ignore_row_if="either_value_is_missing"),
         _e("expect_compound_columns_to_be_unique", "conversation_id",
-           column_list=["supplier", "conversation_id"]),
+           column_list=["supplier", "conversation_id"], ignore_row_if="any_value_is_missing"),
         _e("expect_column_values_to_be_null", "*", column="_field_errors"),
         _e("expect_column_values_to_be_null", "*", column="_turn_problems"),
     ],
@@ -97,7 +109,8 @@ SUITES["kb_articles"] = {
             )
         ),
         _e("expect_column_values_to_match_regex", "updated_at", _TS, column="updated_at_raw", regex=RFC3339),
-        _e("expect_compound_columns_to_be_unique", "version", column_list=["article_id", "version"]),
+        _e("expect_compound_columns_to_be_unique", "version", column_list=["article_id", "version"],
+           ignore_row_if="any_value_is_missing"),
         _e("expect_column_values_to_be_null", "*", column="_field_errors"),
     ],
 }  # fmt: skip
@@ -177,7 +190,7 @@ def compile_rule(exp: dict[str, Any], index: int) -> CompiledRule:
         )
     if type_ == "expect_column_values_to_match_regex":
         col = _c(kw["column"])
-        fails = f"{col} IS NOT NULL AND NOT regexp_matches({col}, {_q(kw['regex'])})"
+        fails = f"{col} IS NOT NULL AND NOT regexp_matches({col}, {_q(_sql_regex(kw['regex']))})"
         return CompiledRule(label, fails, reason(f"{col} || ' ' || {msg('does not match ' + kw['regex'])}"))
     if type_ == "expect_column_values_to_be_between":
         col = _c(kw["column"])
@@ -207,8 +220,10 @@ def compile_rule(exp: dict[str, Any], index: int) -> CompiledRule:
             f"count(*) OVER (PARTITION BY {', '.join(cols)}) AS {name}, "
             f"min(_line) OVER (PARTITION BY {', '.join(cols)}) AS {first}"
         )
-        all_null = " AND ".join(f"{c} IS NULL" for c in cols)
-        fails = f"{name} > 1 AND NOT ({all_null})"
+        if kw.get("ignore_row_if") != "any_value_is_missing":
+            raise AuditError(f"{label}: only ignore_row_if='any_value_is_missing' is supported")
+        any_null = " OR ".join(f"{c} IS NULL" for c in cols)
+        fails = f"{name} > 1 AND NOT ({any_null})"
         text = (
             f"{cols[-1]} || ' appears ' || {name} || ' times in this file (first on line ' || {first} "
             f"|| '); all copies are held back'"
@@ -240,7 +255,16 @@ def sql_verdicts(con: duckdb.DuckDBPyConnection, kind: str) -> dict[str, int]:
     for d in details:
         reasons = f"list_concat({reasons}, coalesce({d}, []))"
     counts = ", ".join(f"count_if({r.fails}) AS r{i}" for i, r in enumerate(rules))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT _line, {reasons} AS reasons FROM {source}")
+    # A present value of the wrong type reads as NULL: say "wrong type", not also "missing".
+    typed = "list_transform(list_filter(r, lambda y: y.rule = 'type'), lambda y: y.field)"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _checked AS
+        SELECT _line, list_filter(r, lambda x: NOT (x.rule = 'required' AND list_contains({typed}, x.field)))
+                   AS reasons
+        FROM (SELECT _line, {reasons} AS r FROM {source})
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE verdicts AS

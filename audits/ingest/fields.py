@@ -15,7 +15,12 @@ SPEAKERS = ("customer", "ai_agent", "human_agent", "system")
 AGENT_SPEAKERS = ("ai_agent", "human_agent")
 
 # RFC 3339 date-time with a UTC offset (T or space between date and time, as RFC 3339 allows).
-RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$"
+# Written for both regex engines: [0-9] (Python's \d also takes other scripts' digits) and a final
+# `$`, which the contract turns into `\Z` for Great Expectations (Python's `$` also matches before
+# a trailing newline; RE2's, in DuckDB, only at the end).
+RFC3339 = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
 ISO_COUNTRY = r"^[A-Z]{2}$"
 BCP47 = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 

@@ -20,6 +20,10 @@ CREATE OR REPLACE TEMP MACRO json_kind(t) AS CASE t
     WHEN 'DOUBLE' THEN 'a number' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'ARRAY' THEN 'an array'
     WHEN 'OBJECT' THEN 'an object' ELSE lower(t) END;
 CREATE OR REPLACE TEMP MACRO nonempty(l) AS CASE WHEN len(l) = 0 THEN NULL ELSE l END;
+CREATE OR REPLACE TEMP MACRO json_add(obj, key, value) AS CASE
+    WHEN value IS NULL THEN obj
+    WHEN obj IS NULL THEN ('{' || to_json(key) || ':' || value || '}')::JSON
+    ELSE (left(obj::VARCHAR, -1) || ',' || to_json(key) || ':' || value || '}')::JSON END;
 CREATE OR REPLACE TEMP MACRO sql_kind(t) AS CASE
     WHEN t IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT','UTINYINT','USMALLINT',
                'UINTEGER','UBIGINT') THEN 'an integer'
@@ -65,20 +69,24 @@ def json_field(f: Field, i: int, doc: str, label: str) -> FieldSQL:
     t, s = f"_t[{i}]", f"_s[{i}]"
     wrong = f"{label} || {q(': expected ' + _EXPECTED[f.kind] + ', got ')} || json_kind({t})"
     raw = None
-    if f.kind == "string":
-        ok, value = f"{t} = 'VARCHAR'", f"CASE WHEN {t} = 'VARCHAR' THEN {s} END"
-    elif f.kind == "string_or_integer":
-        ok = f"{t} IN ('VARCHAR', 'BIGINT', 'UBIGINT')"
+    if f.kind in ("string", "string_or_integer"):
+        types = "('VARCHAR')" if f.kind == "string" else "('VARCHAR', 'BIGINT', 'UBIGINT')"
+        ok = f"{t} IN {types}" + (f" AND {s} <> ''" if f.required else "")
         value = f"CASE WHEN {ok} THEN {s} END"
+        if f.required:  # an empty id is no id
+            wrong = f"CASE WHEN {t} = 'VARCHAR' THEN {label} || ': is empty' ELSE {wrong} END"
     elif f.kind == "integer":
         ok = f"{t} IN ('BIGINT', 'UBIGINT') AND TRY_CAST({s} AS INTEGER) IS NOT NULL"
         value = f"CASE WHEN {ok} THEN TRY_CAST({s} AS INTEGER) END"
+        wrong = f"CASE WHEN {t} IN ('BIGINT', 'UBIGINT') THEN {label} || ': ' || {s} || ' is out of range' ELSE {wrong} END"
     elif f.kind == "boolean":
         ok, value = f"{t} = 'BOOLEAN'", f"CASE WHEN {t} = 'BOOLEAN' THEN {s}::BOOLEAN END"
     elif f.kind == "timestamp":
         ok = f"{t} = 'VARCHAR'"
         raw = f"CASE WHEN {t} = 'VARCHAR' THEN {s} END"
-        value = f"CASE WHEN regexp_matches({raw}, {q(RFC3339)}) THEN TRY_CAST({raw} AS TIMESTAMPTZ) END"
+        value = (
+            f"CASE WHEN regexp_matches({raw}, {q(RFC3339)}) THEN TRY_CAST(upper({raw}) AS TIMESTAMPTZ) END"
+        )
         invalid = f"{label} || ': ' || {raw} || ' is not a real date and time'"
         wrong = f"CASE WHEN {t} = 'VARCHAR' THEN {invalid} ELSE {wrong} END"
         ok = f"{t} = 'VARCHAR' AND NOT (regexp_matches({raw}, {q(RFC3339)}) AND {value} IS NULL)"
@@ -125,6 +133,9 @@ def flat_field(
         ok = "false" if nested else "true"
         if f.kind == "string_or_integer" and not (is_text or sql_type in _INT_TYPES):
             ok = "false"
+        if f.required and ok == "true":  # an empty id is no id
+            ok = f"{c}::VARCHAR <> ''"
+            wrong = f"{label} || ': is empty'"
         value = f"CASE WHEN {ok} THEN {c}::VARCHAR END"
     elif f.kind == "integer":
         if sql_type in _INT_TYPES:
@@ -155,7 +166,9 @@ def flat_field(
             raw, value, ok = f"strftime({c}, '%Y-%m-%dT%H:%M:%S.%f')", "NULL::TIMESTAMPTZ", "true"
         elif is_text:
             raw = c
-            value = f"CASE WHEN regexp_matches({c}, {q(RFC3339)}) THEN TRY_CAST({c} AS TIMESTAMPTZ) END"
+            value = (
+                f"CASE WHEN regexp_matches({c}, {q(RFC3339)}) THEN TRY_CAST(upper({c}) AS TIMESTAMPTZ) END"
+            )
             ok = f"NOT (regexp_matches({c}, {q(RFC3339)}) AND {value} IS NULL)"
             wrong = f"{label} || ': ' || {c} || ' is not a real date and time'"
         else:

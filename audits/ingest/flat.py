@@ -21,16 +21,43 @@ from audits.warehouse import scalar
 # ---------------------------------------------------------------------------------------------
 
 
-def _scan(path: Path) -> str:
-    """A DuckDB table function reading `path` with a 1-based row number column `_line`."""
+GLOB_CHARACTERS = set("*?[]{}")
+# Names the loader uses for its own columns: a file may not bring them.
+RESERVED_COLUMNS = {"_line", "file_row_number", "_rec_line", "_turn_line", "_turn_supplier"}
+
+
+def _source(path: Path) -> str:
+    """The DuckDB table function reading `path`, exactly that one file, with explicit CSV rules."""
+    if GLOB_CHARACTERS & set(str(path)):
+        # DuckDB reads a path with these characters as a pattern: it could read other files.
+        raise InputError(str(path), "file names with * ? [ ] { } cannot be read safely; rename the file")
     p = q(str(path))
-    if path.suffix == ".parquet":
-        return f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _line FROM read_parquet({p}, file_row_number = true))"
-    if path.suffix in (".csv", ".gz"):
-        return (
-            f"(SELECT *, row_number() OVER () AS _line FROM read_csv({p}, all_varchar = true, header = true))"
-        )
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return f"read_parquet({p})"
+    if name.endswith(".csv"):
+        # RFC 4180, stated: the sniffer guesses the quote from the first rows and can alter text.
+        return f"read_csv({p}, all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"')"
     raise InputError(str(path), "unknown file type; expected .jsonl, .parquet or .csv")
+
+
+def _scan(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """A subquery reading `path` with a 1-based row number column `_line` (after checking names)."""
+    source = _source(path)
+    try:
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    except duckdb.Error as exc:
+        raise InputError(str(path), f"cannot be read: {exc}") from exc
+    for name in names:
+        if name in RESERVED_COLUMNS:
+            raise InputError(str(path), "this column name is reserved by the loader; rename it", field=name)
+    if path.name.lower().endswith(".parquet"):
+        p = q(str(path))
+        return (
+            "(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _line "
+            f"FROM read_parquet({p}, file_row_number = true))"
+        )
+    return f"(SELECT *, row_number() OVER () AS _line FROM {source})"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -39,7 +66,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
 
 def _load_flat(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> dict[str, str]:
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {_scan(path)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {_scan(con, path)}")
     except duckdb.Error as exc:
         raise InputError(str(path), f"cannot be read: {exc}") from exc
     return _columns(con, table)
@@ -93,6 +120,26 @@ def stage_flat(
     return scalar(con, "SELECT count(*) FROM flat_records"), orphans
 
 
+def _turn_index_sql(sql_type: str) -> str:
+    """A whole number from 1 up, or NULL (which the turn rules report): never a rounded value."""
+    if sql_type in (
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+    ):
+        value = "TRY_CAST(t.turn_index AS INTEGER)"
+    elif sql_type == "VARCHAR":
+        value = "CASE WHEN regexp_full_match(trim(t.turn_index), '[0-9]+') THEN TRY_CAST(trim(t.turn_index) AS INTEGER) END"
+    else:
+        value = "CASE WHEN t.turn_index = round(t.turn_index) THEN TRY_CAST(t.turn_index AS INTEGER) END"
+    return f"CASE WHEN {value} >= 1 THEN {value} END"
+
+
 def _stage_flat_turns(con: duckdb.DuckDBPyConnection, turns_path: Path) -> int:
     """View `stg_turns` over a flattened turns file, linked to `flat_records` by conversation id.
 
@@ -100,7 +147,7 @@ def _stage_flat_turns(con: duckdb.DuckDBPyConnection, turns_path: Path) -> int:
     scans are cheap; copying ten million texts is not).
     """
     try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW flat_turns AS SELECT * FROM {_scan(turns_path)}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW flat_turns AS SELECT * FROM {_scan(con, turns_path)}")
         cols = _columns(con, "flat_turns")
     except duckdb.Error as exc:
         raise InputError(str(turns_path), f"cannot be read: {exc}") from exc
@@ -128,11 +175,24 @@ def _stage_flat_turns(con: duckdb.DuckDBPyConnection, turns_path: Path) -> int:
     join = "t.conversation_id::VARCHAR = r.conversation_id::VARCHAR"
     if "supplier" in cols:
         join += " AND t.supplier::VARCHAR IS NOT DISTINCT FROM r.supplier::VARCHAR"
+    else:
+        shared = scalar(
+            con,
+            "SELECT any_value(conversation_id) FROM flat_records GROUP BY conversation_id "
+            "HAVING count(DISTINCT supplier) > 1 LIMIT 1",
+        )
+        if shared is not None:
+            raise InputError(
+                str(turns_path),
+                f"conversation_id {shared} belongs to several suppliers, so its turns cannot be told "
+                "apart: add a supplier column to the turns file",
+                field="supplier",
+            )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW flat_turns_linked AS
         SELECT r._line AS _rec_line, t._line AS _turn_line,
-               TRY_CAST(t.turn_index AS INTEGER) AS turn_index,
+               {_turn_index_sql(cols["turn_index"])} AS turn_index,
                {"t.supplier::VARCHAR" if "supplier" in cols else "NULL::VARCHAR"} AS _turn_supplier,
                t.* EXCLUDE (_line, turn_index)
         FROM flat_turns t

@@ -264,24 +264,27 @@ def _stage_check_write(
     blank = orphans = 0
     timings: dict[str, float] = {"hash": time.perf_counter() - t0}
     mark = time.perf_counter()
-    if lines_source is not None:
-        if kind == "auto":
+    try:
+        if lines_source is not None:
+            if kind == "auto":
+                try:
+                    kind = _detect_kind(lines_source())
+                except (OSError, EOFError) as exc:
+                    raise InputError(str(path), f"cannot be read: {exc}") from exc
+            bar = _progress_bar(path, progress)
             try:
-                kind = _detect_kind(lines_source())
-            except (OSError, EOFError) as exc:
+                records, blank = stage.read_lines_table(con, lines_source(), progress=bar)
+            except (OSError, EOFError) as exc:  # EOFError: a truncated gzip
                 raise InputError(str(path), f"cannot be read: {exc}") from exc
-        bar = _progress_bar(path, progress)
-        try:
-            records, blank = stage.read_lines_table(con, lines_source(), progress=bar)
-        except (OSError, EOFError) as exc:  # EOFError: a truncated gzip
-            raise InputError(str(path), f"cannot be read: {exc}") from exc
-        finally:
-            if bar is not None:
-                bar.close()
-        stage.stage_jsonl(con, kind, max_record_bytes)
-    else:
-        records, orphans = flat.stage_flat(con, kind, path, turns_path)
-
+            finally:
+                if bar is not None:
+                    bar.close()
+            stage.stage_jsonl(con, kind, max_record_bytes)
+        else:
+            records, orphans = flat.stage_flat(con, kind, path, turns_path)
+    except duckdb.Error as exc:
+        # a value DuckDB cannot read at all (a malformed CSV row deep in a file, say)
+        raise InputError(str(turns_path or path), f"cannot be read: {exc}") from exc
     timings["stage"] = time.perf_counter() - mark
     mark = time.perf_counter()
     sql_counts = contract.sql_verdicts(con, kind)

@@ -40,6 +40,7 @@ from audits.ingest.fields import (
 from audits.ingest.fieldsql import MACROS, extra_sql, json_field, q, select_fields
 
 CHUNK_LINES = 50_000
+CHUNK_BYTES = 64 * 1024 * 1024  # a batch of lines is handed to DuckDB at whichever comes first
 DEFAULT_MAX_RECORD_BYTES = 32 * 1024 * 1024
 
 # ---------------------------------------------------------------------------------------------
@@ -49,7 +50,7 @@ DEFAULT_MAX_RECORD_BYTES = 32 * 1024 * 1024
 
 def iter_file_lines(path: Path, chunk_bytes: int = 64 * 1024 * 1024) -> Iterator[bytes]:
     """Lines of a (possibly gzipped) file as bytes, without their line endings."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
         assert isinstance(fh, io.BufferedIOBase | gzip.GzipFile)
         rest = b""
@@ -77,7 +78,7 @@ def read_lines_table(
 ) -> tuple[int, int]:
     """Fill temp table `src(_line, _raw)` with the non-blank lines; return (records, blank lines)."""
     con.execute("CREATE OR REPLACE TEMP TABLE src (_line BIGINT, _raw BLOB)")
-    records = blank = 0
+    records = blank = pending = 0
     numbers: list[int] = []
     raws: list[bytes] = []
 
@@ -100,8 +101,10 @@ def read_lines_table(
         records += 1
         if progress is not None:
             progress.update(len(line) + 1)  # type: ignore[attr-defined]
-        if len(raws) >= CHUNK_LINES:
+        pending += len(line)
+        if len(raws) >= CHUNK_LINES or pending >= CHUNK_BYTES:
             flush()
+            pending = 0
     flush()
     return records, blank
 
@@ -128,7 +131,7 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, kind: str, max_record_bytes: int
     )
     _explain_parse_errors(con)
     paths = [f.json_path for f in fields]
-    extra_paths = ["$.turns"] if kind == "conversations" else []
+    extra_paths = ["$.turns", "$.automation", "$.escalation"] if kind == "conversations" else []
     all_paths = "[" + ", ".join(q(p) for p in paths + extra_paths) + "]"
     select, errors, _ = select_fields((f, json_field(f, i + 1, "j", q(f.path))) for i, f in enumerate(fields))
     known = CONVERSATION_KEYS if kind == "conversations" else KB_KEYS
@@ -139,6 +142,8 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, kind: str, max_record_bytes: int
             extras.append(extra_sql(f"json_extract(j, {q('$.' + obj)})", keys, f"_extra_{obj}"))
         turns_i = len(paths) + 1
         extras.append(f"_t[{turns_i}] AS _turns_type")
+        extras.append(f"_t[{turns_i + 1}] AS _automation_type")
+        extras.append(f"_t[{turns_i + 2}] AS _escalation_type")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE stg_fields AS
@@ -151,24 +156,24 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, kind: str, max_record_bytes: int
     )
     if kind == "conversations":
         _stage_json_turns(con)
-        turns_error = (
-            "CASE WHEN s._turns_type IS NOT NULL AND s._turns_type NOT IN ('ARRAY', 'NULL') "
-            "THEN 'turns: expected an array, got ' || json_kind(s._turns_type) END"
+        container_errors = ", ".join(
+            f"CASE WHEN s._{name}_type IS NOT NULL AND s._{name}_type NOT IN ('{want}', 'NULL') "
+            f"THEN '{name}: expected {article} {word}, got ' || json_kind(s._{name}_type) END"
+            for name, want, article, word in (
+                ("turns", "ARRAY", "an", "array"),
+                ("automation", "OBJECT", "an", "object"),
+                ("escalation", "OBJECT", "an", "object"),
+            )
         )
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE stg_fields2 AS
-            SELECT s.* EXCLUDE (_extra, _extra_automation, _extra_escalation, _field_errors),
-                   nonempty(list_filter(list_concat(s._field_errors, [{turns_error}]),
+            SELECT s.* EXCLUDE (_extra, _extra_automation, _extra_escalation, _field_errors,
+                                _automation_type, _escalation_type),
+                   nonempty(list_filter(list_concat(s._field_errors, [{container_errors}]),
                                         lambda x: x IS NOT NULL)) AS _field_errors,
-                   CASE WHEN s._extra IS NULL AND s._extra_automation IS NULL
-                             AND s._extra_escalation IS NULL THEN NULL
-                        ELSE json_merge_patch(coalesce(s._extra, '{{}}'),
-                             CASE WHEN s._extra_automation IS NULL THEN '{{}}'
-                                  ELSE json_object('automation', s._extra_automation) END,
-                             CASE WHEN s._extra_escalation IS NULL THEN '{{}}'
-                                  ELSE json_object('escalation', s._extra_escalation) END)
-                   END AS _extra,
+                   json_add(json_add(s._extra, 'automation', s._extra_automation),
+                            'escalation', s._extra_escalation) AS _extra,
                    CASE WHEN s._turns_type IS NULL OR s._turns_type = 'NULL' THEN NULL
                         ELSE coalesce(a.n_turns, 0) END AS n_turns,
                    tp._turn_problems
@@ -312,8 +317,8 @@ def aggregate_turns(con: duckdb.DuckDBPyConnection) -> None:
         FROM (
             SELECT _line, turn_index, list_filter(list_concat(_turn_errors, [
                 CASE WHEN turn_index IS NULL OR count(*) OVER (PARTITION BY _line, turn_index) > 1
-                     THEN 'turns: turn_index ' || coalesce(turn_index::VARCHAR, 'missing')
-                          || ' is missing or repeated' END,
+                     THEN 'turns: turn_index ' || coalesce(turn_index::VARCHAR, '(missing)')
+                          || ' is missing, repeated, or not a whole number from 1 up' END,
                 CASE WHEN sent_at < prev_at
                      THEN 'turns[' || turn_index || '].at: ' || strftime(sent_at, '%Y-%m-%dT%H:%M:%SZ')
                           || ' is earlier than the turn before it ('

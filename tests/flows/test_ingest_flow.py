@@ -34,3 +34,19 @@ def test_flow_end_to_end_and_rerun_is_idempotent(prefect_harness, tmp_path):
     again = ingest_flow(paths=[str(data)], warehouse=wh)
     assert [r["status"] for r in again["loads"]] == ["already loaded", "already loaded"]
     assert again["status"]["totals"] == report["status"]["totals"]
+
+
+def test_only_passing_failures_are_retried():
+    from audits.errors import InputError, WarehouseBusy
+    from flows.ingest import _worth_retrying
+
+    class Failed:
+        def __init__(self, exc):
+            self.exc = exc
+
+        def result(self):
+            raise self.exc
+
+    assert _worth_retrying(None, None, Failed(WarehouseBusy("w.duckdb", 60))) is True
+    assert _worth_retrying(None, None, Failed(OSError("disk"))) is True
+    assert _worth_retrying(None, None, Failed(InputError("a.jsonl", "bad"))) is False

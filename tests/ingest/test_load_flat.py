@@ -136,7 +136,7 @@ def test_repeated_turn_index_and_turn_order(con, tmp_path):
     load_file(con, write_pair(tmp_path, conversations_table(["c1"]), turns))
     (reasons,) = con.execute("SELECT reasons FROM quarantine").fetchall()[0]
     assert [r["field"] for r in reasons] == ["turns", "turns"]
-    assert "is missing or repeated" in reasons[0]["message"]
+    assert reasons[0]["message"] == "turn_index 1 is missing, repeated, or not a whole number from 1 up"
 
 
 def test_a_missing_required_column_refuses_the_file(con, tmp_path):
@@ -201,3 +201,57 @@ def test_kb_articles_parquet(con, tmp_path):
     pq.write_table(table, tmp_path / "kb.kb_articles.parquet")
     result = load_file(con, tmp_path / "kb.kb_articles.parquet")
     assert (result.kind, result.records_loaded) == ("kb_articles", 2)
+
+
+def test_a_file_name_with_glob_characters_is_refused(con, tmp_path):
+    write_pair(tmp_path, conversations_table(["mine"]), turns_table(["mine"]), name="x[1]")
+    write_pair(tmp_path, conversations_table(["other"]), turns_table(["other"]), name="x1")
+    with pytest.raises(InputError, match=r"cannot be read safely; rename the file"):
+        load_file(con, tmp_path / "x[1].conversations.parquet")
+    assert warehouse.scalar(con, "SELECT count(*) FROM conversations") == 0
+
+
+def test_csv_quotes_late_in_a_large_file_are_honoured(con, tmp_path):
+    """DuckDB's sniffer looks at the first rows only: quoting rules are stated, not guessed."""
+    n = 25_000
+    ids = [f"b{i}" for i in range(n)]
+    write_csv(tmp_path / "big.conversations.csv",
+              [{"conversation_id": i, "supplier": "acme", "channel": "chat", "handler": "ai",
+                "started_at": "2026-11-01T10:00:00Z"} for i in ids])  # fmt: skip
+    turns = [{"conversation_id": i, "turn_index": "1", "speaker": "customer", "text": "plain"} for i in ids]
+    turns[-1]["text"] = 'say "hi", then go'
+    write_csv(tmp_path / "big.turns.csv", turns)
+    result = load_file(con, tmp_path / "big.conversations.csv")
+    assert (result.records_loaded, result.records_quarantined, result.orphan_turns) == (n, 0, 0)
+    assert (
+        warehouse.scalar(con, f"SELECT text FROM turns WHERE conversation_id = 'b{n - 1}'")
+        == 'say "hi", then go'
+    )
+
+
+def test_reserved_column_names_are_refused(con, tmp_path):
+    conv = conversations_table(["c1"]).append_column("_line", pa.array([100]))
+    with pytest.raises(InputError, match=r"\[_line\]: this column name is reserved"):
+        load_file(con, write_pair(tmp_path, conv, turns_table(["c1"])))
+
+
+def test_turns_without_supplier_cannot_link_an_id_shared_by_two_suppliers(con, tmp_path):
+    conv = conversations_table(["same", "same"], supplier=pa.array(["acme", "beta"]))
+    with pytest.raises(InputError, match=r"same belongs to several suppliers"):
+        load_file(con, write_pair(tmp_path, conv, turns_table(["same"])))
+    turns = turns_table(["same", "same"]).append_column(
+        "supplier", pa.array(["acme", "acme", "beta", "beta"])
+    )
+    result = load_file(con, write_pair(tmp_path, conv, turns, name="fixed"))
+    assert (result.records_loaded, result.turns_loaded) == (2, 4)
+
+
+@pytest.mark.parametrize("bad_index", [1.4, 0.0, -1.0])
+def test_turn_index_must_be_a_whole_number_from_1(con, tmp_path, bad_index):
+    turns = turns_table(["c1"], per=2, turn_index=pa.array([bad_index, 2.0]))
+    result = load_file(con, write_pair(tmp_path, conversations_table(["c1"]), turns))
+    assert result.records_quarantined == 1
+    (reasons,) = con.execute("SELECT reasons FROM quarantine").fetchall()[0]
+    assert (
+        reasons[0]["message"] == "turn_index (missing) is missing, repeated, or not a whole number from 1 up"
+    )

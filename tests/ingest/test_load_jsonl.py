@@ -467,3 +467,76 @@ def test_a_failed_file_does_not_disturb_the_next(con, tmp_path):
     with pytest.raises(InputError, match="required column is missing"):
         load_file(con, tmp_path / "bad.conversations.parquet")
     assert load_file(con, write_jsonl(tmp_path / "a.jsonl", [conv()])).records_loaded == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("started_at", "2026-11-01T10:00:00+08:00\n", "2026-11-01T10:00:00+08:00\n is not an RFC 3339 timestamp with a UTC offset"),
+        ("market", "SG\n", "SG\n is not an ISO 3166 alpha-2 code"),
+        ("started_at", "２０２６-11-01T10:00:00+08:00", "２０２６-11-01T10:00:00+08:00 is not an RFC 3339 timestamp with a UTC offset"),
+    ],
+)  # fmt: skip
+def test_regex_rules_agree_with_great_expectations_on_edge_text(con, tmp_path, field, value, message):
+    """Python's `$` matches before a final newline and its `\\d` takes any script's digits: GX and
+    the SQL must still count the same records (else the load stops with ContractMismatch)."""
+    result = load_file(
+        con, write_jsonl(tmp_path / "a.jsonl", [conv(**{field: value}), conv(conversation_id="ok")])
+    )
+    assert (result.records_loaded, result.records_quarantined) == (1, 1)
+    assert {"field": field, "rule": "format", "message": message} in reasons(con, 1)
+
+
+@pytest.mark.parametrize("name", ["automation", "escalation"])
+def test_nested_objects_of_the_wrong_type_are_not_dropped(con, tmp_path, name):
+    load_file(con, write_jsonl(tmp_path / "a.jsonl", [conv(**{name: "failed: bot crashed"})]))
+    assert reasons(con, 1) == [
+        {
+            "field": name,
+            "rule": "type",
+            "message": f"{name}: expected an object, got a string"[len(name) + 2 :],
+        }
+    ]
+
+
+def test_unknown_nested_keys_keep_their_null_values(con, tmp_path):
+    rec = conv(automation={"failed": True, "vendor_code": None, "ctx": {"k": None, "j": 1}}, other=None)
+    load_file(con, write_jsonl(tmp_path / "a.jsonl", [rec]))
+    extra = json.loads(warehouse.scalar(con, "SELECT extra FROM conversations"))
+    assert extra == {"other": None, "automation": {"vendor_code": None, "ctx": {"k": None, "j": 1}}}
+
+
+def test_wrong_typed_ids_are_neither_duplicates_nor_missing(con, tmp_path):
+    load_file(con, write_jsonl(tmp_path / "a.jsonl", [conv(conversation_id=5), conv(conversation_id=6)]))
+    for line in (1, 2):
+        assert reasons(con, line) == [
+            {"field": "conversation_id", "rule": "type", "message": "expected a string, got an integer"}
+        ]
+
+
+def test_empty_ids_are_refused(con, tmp_path):
+    load_file(con, write_jsonl(tmp_path / "a.jsonl", [conv(conversation_id=""), conv(supplier="")]))
+    assert reasons(con, 1) == [{"field": "conversation_id", "rule": "type", "message": "is empty"}]
+    assert reasons(con, 2) == [{"field": "supplier", "rule": "type", "message": "is empty"}]
+
+
+def test_lower_case_t_and_z_are_rfc_3339(con, tmp_path):
+    result = load_file(
+        con, write_jsonl(tmp_path / "a.jsonl", [conv(started_at="2026-11-01t02:00:00z", ended_at=...)])
+    )
+    assert result.records_loaded == 1
+    assert (
+        warehouse.scalar(con, "SELECT started_at FROM conversations").isoformat()
+        == "2026-11-01T02:00:00+00:00"
+    )
+
+
+def test_an_integer_out_of_range_says_so(con, tmp_path):
+    load_file(con, write_jsonl(tmp_path / "a.jsonl", [conv(csat=3_000_000_000)]))
+    assert {"field": "csat", "rule": "type", "message": "3000000000 is out of range"} in reasons(con, 1)
+
+
+def test_upper_case_gzip_suffix(con, tmp_path):
+    path = tmp_path / "A.JSONL.GZ"
+    path.write_bytes(gzip.compress(json.dumps(conv()).encode()))
+    assert load_file(con, path).records_loaded == 1
