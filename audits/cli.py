@@ -290,6 +290,95 @@ def schema(kind: str, show_path: bool) -> None:
     click.echo(str(ref) if show_path else ref.read_text(encoding="utf-8").rstrip())
 
 
+@main.group()
+def stats() -> None:
+    """Sample sizes and intervals: the statistics behind a sample, on their own."""
+
+
+@stats.command("sample-size")
+@click.option("--tolerable", type=float, default=None, help="Tolerable failure rate (attribute sampling).")
+@click.option("--expected", type=float, default=0.0, show_default=True, help="Expected failure rate.")
+@click.option("--margin", type=float, default=None, help="Instead: a +/- margin on the rate (Cochran).")
+@click.option("--confidence", type=float, default=0.95, show_default=True)
+@click.option("--population", type=click.IntRange(min=1), default=None, help="Population size N, if finite.")
+@click.option(
+    "--method",
+    type=click.Choice(["binomial", "hypergeometric"]),
+    default="binomial",
+    show_default=True,
+    help="Attribute sampling model; hypergeometric needs --population.",
+)
+@json_option
+@_library_errors
+def sample_size(
+    tolerable: float | None,
+    expected: float,
+    margin: float | None,
+    confidence: float,
+    population: int | None,
+    method: str,
+    as_json: bool,
+) -> None:
+    """How many conversations to review.
+
+    With --tolerable: the smallest n such that finding at most k failures (k = ceil(expected x n),
+    in exact decimal arithmetic) puts the one-sided upper confidence bound of the failure rate
+    under the tolerable rate. With --margin: n for a +/- margin at the confidence, with the finite
+    population correction when --population is given (--expected is then the planning rate;
+    0 means the worst case, 0.5).
+    """
+    from audits.errors import ConfigError  # noqa: PLC0415
+    from audits.stats import attribute_sample_size, margin_sample_size  # noqa: PLC0415
+
+    if (tolerable is None) == (margin is None):
+        raise ConfigError("give exactly one of --tolerable (attribute sampling) or --margin")
+    if margin is not None:
+        n = margin_sample_size(margin, confidence, expected=expected or 0.5, population=population)
+        data = {"n": n, "margin": margin, "confidence": confidence, "expected": expected or 0.5,
+                "population": population, "method": "margin"}  # fmt: skip
+    else:
+        size = attribute_sample_size(tolerable, expected, confidence, population=population, method=method)
+        data = size.to_dict()
+    if as_json:
+        _print_json(data)
+    elif margin is not None:
+        click.echo(f"n = {data['n']} for +/-{margin:g} at {confidence:.0%} confidence")
+    else:
+        click.echo(
+            f"n = {data['n']}: at most {data['k_allowed']} failures keep the {confidence:.0%} upper bound "
+            f"under {tolerable:g} ({method})"
+        )
+
+
+@stats.command()
+@click.option("--failures", type=click.IntRange(min=0), required=True)
+@click.option("--n", "n", type=click.IntRange(min=1), required=True, help="Items reviewed.")
+@click.option("--confidence", type=float, default=0.95, show_default=True)
+@click.option(
+    "--method",
+    type=click.Choice(["wilson", "clopper-pearson", "beta-binomial"]),
+    default="wilson",
+    show_default=True,
+    help="beta-binomial: a credible interval under a uniform Beta(1, 1) prior.",
+)
+@json_option
+@_library_errors
+def interval(failures: int, n: int, confidence: float, method: str, as_json: bool) -> None:
+    """A two-sided interval for the failure rate from FAILURES out of N reviewed."""
+    from audits.stats import beta_binomial_posterior, clopper_pearson, wilson  # noqa: PLC0415
+
+    fn = {"wilson": wilson, "clopper-pearson": clopper_pearson, "beta-binomial": beta_binomial_posterior}[
+        method
+    ]
+    iv = fn(failures, n, confidence=confidence)
+    if as_json:
+        _print_json(iv.to_dict())
+    else:
+        click.echo(
+            f"{failures}/{n} = {iv.estimate:.4f}; {confidence:.0%} {method}: [{iv.lower:.4f}, {iv.upper:.4f}]"
+        )
+
+
 @main.command("demo-data")
 @click.option("--conversations", "-n", type=click.IntRange(min=1), default=3000, show_default=True)
 @click.option("--seed", type=int, default=20261101, show_default=True)
