@@ -1,0 +1,254 @@
+"""Recording a draw in the warehouse, and verifying it later from the stored plan and seed.
+
+`draw` writes one row to `draws`, the selected items to `draw_items` and the per-stratum counts to
+`draw_strata`, in one transaction. The draw id is deterministic:
+sha256(plan_hash + "\\n" + seed + "\\n" + population_fingerprint)[:16], so drawing the same plan and
+seed on the same population again returns the stored draw and writes nothing.
+
+`verify` re-derives the population and the selection from the plan JSON and seed stored with the
+draw and reports exactly what differs from what was stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import duckdb
+
+from audits.errors import ConfigError
+from audits.sampling.plan import Plan, parse_plan
+from audits.sampling.select import Item, StratumDraw, select
+from audits.warehouse import one
+
+DRAW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS draws (
+    draw_id VARCHAR PRIMARY KEY,
+    plan_name VARCHAR,
+    plan_hash VARCHAR,
+    plan_json JSON,
+    seed VARCHAR,
+    created_at TIMESTAMPTZ,
+    population_count BIGINT,
+    population_fingerprint VARCHAR
+);
+CREATE TABLE IF NOT EXISTS draw_items (
+    draw_id VARCHAR,
+    supplier VARCHAR,
+    conversation_id VARCHAR,
+    stratum VARCHAR,
+    reason VARCHAR,              -- 'random' or the edge case's name
+    inclusion_probability DOUBLE,
+    weight DOUBLE,               -- 1 / inclusion_probability
+    u DOUBLE                     -- the order key in [0, 1)
+);
+CREATE TABLE IF NOT EXISTS draw_strata (
+    draw_id VARCHAR,
+    stratum VARCHAR,
+    population BIGINT,
+    allocated BIGINT,
+    drawn BIGINT
+);
+"""
+
+_ITEM_COLUMNS = "supplier, conversation_id, stratum, reason, inclusion_probability, weight, u"
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    """A stored draw. `existing` is True when the same draw was already in the warehouse."""
+
+    draw_id: str
+    plan_name: str
+    plan_hash: str
+    seed: str
+    created_at: dt.datetime
+    population_count: int
+    population_fingerprint: str
+    strata: tuple[StratumDraw, ...]
+    items: tuple[Item, ...]
+    existing: bool
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What differs between a stored draw and its re-derivation; `ok` when nothing does.
+
+    `missing`: stored items the re-derivation does not select; `extra`: selected now but not stored;
+    `changed`: (supplier, conversation_id, field, stored, now) for items in both whose stratum, reason,
+    inclusion probability, weight or u differ; `strata_changed`: (stratum, field, stored, now).
+    """
+
+    draw_id: str
+    population_count: tuple[int, int]
+    population_fingerprint: tuple[str, str]
+    missing: tuple[tuple[str, str], ...] = ()
+    extra: tuple[tuple[str, str], ...] = ()
+    changed: tuple[tuple[str, str, str, object, object], ...] = ()
+    strata_changed: tuple[tuple[str, str, object, object], ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when the population and the sample are exactly as stored."""
+        return (
+            self.population_count[0] == self.population_count[1]
+            and self.population_fingerprint[0] == self.population_fingerprint[1]
+            and not (self.missing or self.extra or self.changed or self.strata_changed)
+        )
+
+
+def ensure_draw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `draws`, `draw_items` and `draw_strata` if they are missing."""
+    con.execute(DRAW_SCHEMA)
+
+
+def draw_id_for(plan_hash: str, seed: str, fingerprint: str) -> str:
+    """The deterministic id of drawing a plan with a seed on a population."""
+    return hashlib.sha256(f"{plan_hash}\n{seed}\n{fingerprint}".encode()).hexdigest()[:16]
+
+
+def _stored(con: duckdb.DuckDBPyConnection, draw_id: str) -> DrawResult | None:
+    row = one(
+        con,
+        "SELECT plan_name, plan_hash, seed, created_at, population_count, population_fingerprint "
+        "FROM draws WHERE draw_id = ?",
+        [draw_id],
+    )
+    if row is None:
+        return None
+    items = con.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM draw_items WHERE draw_id = ? "
+        "ORDER BY stratum, u, supplier, conversation_id",
+        [draw_id],
+    ).fetchall()
+    strata = con.execute(
+        "SELECT stratum, population, allocated, drawn FROM draw_strata WHERE draw_id = ? ORDER BY stratum",
+        [draw_id],
+    ).fetchall()
+    return DrawResult(
+        draw_id,
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        int(row[4]),
+        row[5],
+        tuple(StratumDraw(*s) for s in strata),
+        tuple(Item(*i) for i in items),
+        existing=True,
+    )
+
+
+def draw(con: duckdb.DuckDBPyConnection, plan: Plan, seed: str | int) -> DrawResult:
+    """Draw the plan's sample with `seed` and store it (one transaction); idempotent per population.
+
+    Returns the stored draw (`existing=True`, nothing written) when this plan and seed were already
+    drawn on a population with the same fingerprint.
+    """
+    seed = str(seed)
+    ensure_draw_tables(con)
+    selection = select(con, plan, seed)
+    draw_id = draw_id_for(plan.plan_hash, seed, selection.population_fingerprint)
+    found = _stored(con, draw_id)
+    if found is not None:
+        return found
+    created_at = dt.datetime.now(dt.UTC)
+    items = selection.items
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO draws VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                draw_id,
+                plan.name,
+                plan.plan_hash,
+                plan.canonical_json(),
+                seed,
+                created_at,
+                selection.population_count,
+                selection.population_fingerprint,
+            ],
+        )
+        if items:
+            con.execute(
+                f"INSERT INTO draw_items SELECT $draw_id, * FROM (SELECT unnest($s::VARCHAR[]), "
+                "unnest($c::VARCHAR[]), unnest($st::VARCHAR[]), unnest($r::VARCHAR[]), "
+                f"unnest($p::DOUBLE[]), unnest($w::DOUBLE[]), unnest($u::DOUBLE[])) AS t({_ITEM_COLUMNS})",
+                {
+                    "draw_id": draw_id,
+                    "s": [i.supplier for i in items],
+                    "c": [i.conversation_id for i in items],
+                    "st": [i.stratum for i in items],
+                    "r": [i.reason for i in items],
+                    "p": [i.inclusion_probability for i in items],
+                    "w": [i.weight for i in items],
+                    "u": [i.u for i in items],
+                },
+            )
+        if selection.strata:
+            con.execute(
+                "INSERT INTO draw_strata SELECT $draw_id, unnest($k::VARCHAR[]), unnest($n::BIGINT[]), "
+                "unnest($a::BIGINT[]), unnest($d::BIGINT[])",
+                {
+                    "draw_id": draw_id,
+                    "k": [s.stratum for s in selection.strata],
+                    "n": [s.population for s in selection.strata],
+                    "a": [s.allocated for s in selection.strata],
+                    "d": [s.drawn for s in selection.strata],
+                },
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return DrawResult(
+        draw_id,
+        plan.name,
+        plan.plan_hash,
+        seed,
+        created_at,
+        selection.population_count,
+        selection.population_fingerprint,
+        selection.strata,
+        items,
+        existing=False,
+    )
+
+
+def verify(con: duckdb.DuckDBPyConnection, draw_id: str) -> VerifyReport:
+    """Re-derive a stored draw from its plan JSON and seed, and report every difference."""
+    has_table = one(con, "SELECT 1 FROM duckdb_tables() WHERE table_name = 'draws' AND NOT temporary")
+    stored = _stored(con, draw_id) if has_table else None
+    if stored is None:
+        raise ConfigError(f"no draw {draw_id!r} in the warehouse")
+    plan_json = one(con, "SELECT plan_json FROM draws WHERE draw_id = ?", [draw_id])[0]  # type: ignore[index]
+    plan = parse_plan(json.loads(plan_json), f"draw {draw_id} plan_json")
+    now = select(con, plan, stored.seed)
+    old_items = {(i.supplier, i.conversation_id): i for i in stored.items}
+    new_items = {(i.supplier, i.conversation_id): i for i in now.items}
+    changed = []
+    for key in sorted(old_items.keys() & new_items.keys()):  # over the sample, not the population
+        for name in ("stratum", "reason", "inclusion_probability", "weight", "u"):
+            a, b = getattr(old_items[key], name), getattr(new_items[key], name)
+            if a != b:
+                changed.append((key[0], key[1], name, a, b))
+    old_strata = {s.stratum: s for s in stored.strata}
+    new_strata = {s.stratum: s for s in now.strata}
+    strata_changed = []
+    for k in sorted(old_strata.keys() | new_strata.keys()):
+        for name in ("population", "allocated", "drawn"):
+            a = getattr(old_strata[k], name) if k in old_strata else None
+            b = getattr(new_strata[k], name) if k in new_strata else None
+            if a != b:
+                strata_changed.append((k, name, a, b))
+    return VerifyReport(
+        draw_id=draw_id,
+        population_count=(stored.population_count, now.population_count),
+        population_fingerprint=(stored.population_fingerprint, now.population_fingerprint),
+        missing=tuple(sorted(old_items.keys() - new_items.keys())),
+        extra=tuple(sorted(new_items.keys() - old_items.keys())),
+        changed=tuple(changed),
+        strata_changed=tuple(strata_changed),
+    )
