@@ -290,6 +290,110 @@ def schema(kind: str, show_path: bool) -> None:
     click.echo(str(ref) if show_path else ref.read_text(encoding="utf-8").rstrip())
 
 
+@main.group(invoke_without_command=True)
+@click.option(
+    "--plan", "plan_path", type=click.Path(exists=True, dir_okay=False), help="Sampling plan (YAML)."
+)
+@click.option("--seed", default=None, help="The seed (any text; e.g. given by the buyer after the freeze).")
+@warehouse_option
+@json_option
+@click.pass_context
+@_library_errors
+def sample(
+    ctx: click.Context, plan_path: str | None, seed: str | None, warehouse: str | None, as_json: bool
+) -> None:
+    """Draw a stratified sample: qa-audit sample --plan FILE --seed S.
+
+    Order sampling on a keyed hash: every conversation gets u = SHA-256(seed:supplier:id) in [0, 1)
+    and each stratum takes its k smallest u, so anyone with the population and the seed gets the
+    same sample. The draw, its plan, seed, population fingerprint and every item's stratum,
+    inclusion probability and weight are stored; the same plan and seed on the same population
+    return the stored draw. See docs/sampling.md.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from audits.errors import ConfigError  # noqa: PLC0415
+
+    if plan_path is None or seed is None:
+        raise ConfigError("give --plan FILE and --seed S (or a subcommand: qa-audit sample verify DRAW_ID)")
+    from audits import warehouse as wh  # noqa: PLC0415
+    from audits.sampling import draw, load_plan  # noqa: PLC0415
+
+    plan = load_plan(plan_path)
+    with wh.open_warehouse(warehouse) as con:
+        result = draw(con, plan, seed)
+    strata = [
+        {"stratum": s.stratum, "population": s.population, "allocated": s.allocated, "drawn": s.drawn}
+        for s in result.strata
+    ]
+    if as_json:
+        _print_json({"draw_id": result.draw_id, "existing": result.existing, "plan": result.plan_name,
+                     "plan_hash": result.plan_hash, "seed": result.seed,
+                     "population_count": result.population_count,
+                     "population_fingerprint": result.population_fingerprint,
+                     "items": len(result.items), "strata": strata})  # fmt: skip
+        return
+    state = "the stored draw (same plan, seed and population)" if result.existing else "a new draw"
+    click.echo(f"draw {result.draw_id}: {state}")
+    click.echo(
+        f"plan {result.plan_name} ({result.plan_hash[:12]}), seed {result.seed}; population "
+        f"{result.population_count} conversations, fingerprint {result.population_fingerprint[:16]}"
+    )
+    click.echo(_table(strata, ["stratum", "population", "allocated", "drawn"]))
+    click.echo(
+        f"{len(result.items)} conversations drawn; check it any time with: qa-audit sample verify {result.draw_id}"
+    )
+
+
+@sample.command("verify")
+@click.argument("draw_id")
+@warehouse_option
+@json_option
+@_library_errors
+def sample_verify(draw_id: str, warehouse: str | None, as_json: bool) -> None:
+    """Re-derive a stored draw from its plan, seed and today's population; say exactly what differs.
+
+    Exit status 0 when the population and the sample are exactly as stored, 1 otherwise.
+    """
+    from audits import warehouse as wh  # noqa: PLC0415
+    from audits.sampling import verify  # noqa: PLC0415
+
+    with wh.open_warehouse(warehouse, read_only=True) as con:
+        report = verify(con, draw_id)
+    if as_json:
+        _print_json({"draw_id": report.draw_id, "ok": report.ok,
+                     "population_count": {"stored": report.population_count[0], "now": report.population_count[1]},
+                     "population_fingerprint": {"stored": report.population_fingerprint[0],
+                                                "now": report.population_fingerprint[1]},
+                     "missing": [list(m) for m in report.missing], "extra": [list(e) for e in report.extra],
+                     "changed": [list(c) for c in report.changed],
+                     "strata_changed": [list(c) for c in report.strata_changed]})  # fmt: skip
+    else:
+        click.echo(format_verify(report))
+    if not report.ok:
+        sys.exit(1)
+
+
+def format_verify(report: Any) -> str:
+    """A person's account of a verification: what matches, then every difference."""
+    lines = [f"draw {report.draw_id}: " + ("verified, nothing differs" if report.ok else "DIFFERS")]
+    (c0, c1), (f0, f1) = report.population_count, report.population_fingerprint
+    lines.append(f"  population count: stored {c0}, now {c1}" + ("" if c0 == c1 else "  <- differs"))
+    lines.append(
+        "  population fingerprint: "
+        + ("same" if f0 == f1 else f"stored {f0[:16]}, now {f1[:16]}  <- differs")
+    )
+    for supplier, cid in report.missing:
+        lines.append(f"  missing from a re-draw: {supplier} {cid}")
+    for supplier, cid in report.extra:
+        lines.append(f"  selected now but not stored: {supplier} {cid}")
+    for supplier, cid, fld, stored, now in report.changed:
+        lines.append(f"  {supplier} {cid}: {fld} stored {stored}, now {now}")
+    for stratum, fld, stored, now in report.strata_changed:
+        lines.append(f"  stratum {stratum}: {fld} stored {stored}, now {now}")
+    return "\n".join(lines)
+
+
 @main.group()
 def stats() -> None:
     """Sample sizes and intervals: the statistics behind a sample, on their own."""
