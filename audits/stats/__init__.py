@@ -11,6 +11,11 @@ Evaluating one sample
                             Clopper-Pearson when coverage must never fall below nominal).
     upper_bound             the one-sided upper bound to compare with the tolerable rate.
     beta_binomial_posterior a Bayesian credible interval, e.g. to carry a prior audit forward.
+Across nights
+    sprt                    Wald's sequential probability ratio test of a supplier's failure rate
+                            against the contract's ceiling (needs a breach rate p1 to detect).
+    anytime_breach          an anytime-valid test (beta-binomial mixture e-value): re-test every
+                            night, the false-breach probability stays under alpha.
 Evaluating a stratified sample (strata = suppliers, channels, markets)
     stratified_estimate     the population-weighted failure rate with a finite population correction.
     design_weights, design_weighted_estimate
@@ -30,6 +35,7 @@ from audits.stats.sample_size import (
     exact_ceil_product,
     margin_sample_size,
 )
+from audits.stats.sequential import SequentialResult, anytime_breach, sprt
 from audits.stats.stratified import (
     StratifiedEstimate,
     StratumCounts,
@@ -42,9 +48,11 @@ from audits.stats.stratified import (
 __all__ = [
     "Interval",
     "SampleSize",
+    "SequentialResult",
     "StratifiedEstimate",
     "StratumCounts",
     "StratumResult",
+    "anytime_breach",
     "attribute_sample_size",
     "beta_binomial_posterior",
     "clopper_pearson",
@@ -52,6 +60,7 @@ __all__ = [
     "design_weights",
     "exact_ceil_product",
     "margin_sample_size",
+    "sprt",
     "stratified_estimate",
     "upper_bound",
     "wilson",
