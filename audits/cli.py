@@ -374,6 +374,90 @@ def sample_verify(draw_id: str, warehouse: str | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+@sample.command("score")
+@click.argument("draw_id")
+@click.argument("scores_csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--simulated", is_flag=True, help="Mark these scores as simulated (shown wherever they count).")
+@warehouse_option
+@_library_errors
+def sample_score(draw_id: str, scores_csv: str, simulated: bool, warehouse: str | None) -> None:
+    """Record pass/fail scores for a draw's items from a CSV (supplier, conversation_id, passed[, scored_by]).
+
+    A conversation that is not in the draw is refused (nothing is written); scoring an item again
+    replaces its earlier score.
+    """
+    from audits import warehouse as wh  # noqa: PLC0415
+    from audits.sampling.estimate import record_scores, scores_from_csv  # noqa: PLC0415
+
+    rows = scores_from_csv(scores_csv)
+    with wh.open_warehouse(warehouse) as con:
+        n = record_scores(con, draw_id, rows, simulated=simulated)
+    click.echo(f"{n} scores recorded for draw {draw_id}" + (" (simulated)" if simulated else ""))
+
+
+@sample.command("estimate")
+@click.argument("draw_id")
+@click.option("--confidence", type=float, default=0.95, show_default=True)
+@click.option(
+    "--floor", "quality_floor", type=float, default=None, help="Contract's minimum pass rate, e.g. 0.85."
+)
+@click.option(
+    "--method", type=click.Choice(["wilson", "clopper-pearson"]), default="wilson", show_default=True
+)
+@click.option("--bayesian", is_flag=True, help="Also a beta-binomial posterior per stratum.")
+@warehouse_option
+@json_option
+@_library_errors
+def sample_estimate(
+    draw_id: str, confidence: float, quality_floor: float | None, method: str, bayesian: bool,
+    warehouse: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Pass rates from a draw's scores: per stratum, per supplier and overall, design-weighted.
+
+    Edge cases drawn on purpose do not bias the overall rate: each stratum counts by its population.
+    With --floor, the verdict against the contract: met, breached or not enough evidence.
+    """
+    from audits import warehouse as wh  # noqa: PLC0415
+    from audits.sampling.estimate import estimate  # noqa: PLC0415
+
+    with wh.open_warehouse(warehouse, read_only=True) as con:
+        est = estimate(con, draw_id, confidence=confidence, quality_floor=quality_floor, method=method,
+                       bayesian=bayesian)  # fmt: skip
+    if as_json:
+        _print_json(est.to_dict())
+        return
+    o = est.overall
+    click.echo(
+        f"draw {draw_id}: {est.scored} of {est.drawn} drawn items scored ({est.failures} failed)"
+        + (f", {est.simulated_scores} of them simulated" if est.simulated_scores else "")
+    )
+    click.echo(
+        f"pass rate {o.pass_rate:.1%} [{o.pass_interval.lower:.1%}, {o.pass_interval.upper:.1%}] "
+        f"({confidence:.0%} {method}, design-weighted over {est.covered_population} of "
+        f"{est.total_population} conversations); unweighted {est.naive_pass_rate:.1%}"
+    )
+    if est.coverage_gaps:
+        click.echo(f"not covered (no scores): {', '.join(est.coverage_gaps)}")
+    if est.floor is not None:
+        f = est.floor
+        click.echo(f"floor {f.floor:.0%}: {f.verdict.upper()} (one-sided pass-rate bounds "
+                   f"{f.pass_lower_bound:.1%} to {f.pass_upper_bound:.1%})")  # fmt: skip
+    rows = [
+        {"stratum": s.stratum, "population": s.population, "scored": s.scored, "failed": s.failures,
+         "pass_rate": "" if s.pass_rate is None else f"{s.pass_rate:.1%}",
+         "interval": "" if s.pass_interval is None else f"[{s.pass_interval.lower:.1%}, {s.pass_interval.upper:.1%}]"}
+        for s in est.strata
+    ]  # fmt: skip
+    click.echo(_table(rows, ["stratum", "population", "scored", "failed", "pass_rate", "interval"]))
+    sup = [
+        {"supplier": x.supplier, "pass_rate": f"{x.estimate.pass_rate:.1%}",
+         "interval": f"[{x.estimate.pass_interval.lower:.1%}, {x.estimate.pass_interval.upper:.1%}]",
+         "scored": x.estimate.scored}
+        for x in est.suppliers
+    ]  # fmt: skip
+    click.echo(_table(sup, ["supplier", "scored", "pass_rate", "interval"]))
+
+
 def format_verify(report: Any) -> str:
     """A person's account of a verification: what matches, then every difference."""
     lines = [f"draw {report.draw_id}: " + ("verified, nothing differs" if report.ok else "DIFFERS")]

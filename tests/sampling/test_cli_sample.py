@@ -65,3 +65,42 @@ def test_verify_passes_then_names_what_was_changed(demo_wh, tmp_path):
 def test_sample_needs_a_plan_and_a_seed(demo_wh):
     code, out = run("sample", "-w", demo_wh)
     assert code == 1 and "give --plan FILE and --seed S" in out
+
+
+def test_score_and_estimate_from_the_cli(demo_wh, tmp_path):
+    import csv
+    import shutil
+
+    wh = str(tmp_path / "scored.duckdb")
+    shutil.copy(demo_wh, wh)
+    draw_id = json.loads(run("sample", "--plan", PLAN, "--seed", "s2", "-w", wh, "--json")[1])["draw_id"]
+    con = warehouse.connect(wh)
+    items = con.execute(
+        "SELECT i.supplier, i.conversation_id, coalesce(c.automation_failed, false) "
+        "FROM draw_items i JOIN conversations c USING (supplier, conversation_id) WHERE i.draw_id = ?",
+        [draw_id],
+    ).fetchall()
+    con.close()
+    path = tmp_path / "scores.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["supplier", "conversation_id", "passed"])
+        for supplier, cid, failed in items:  # a simulated reviewer: an automation that failed fails QA
+            w.writerow([supplier, cid, "fail" if failed else "pass"])
+    code, out = run("sample", "score", draw_id, str(path), "--simulated", "-w", wh)
+    assert code == 0 and f"{len(items)} scores recorded" in out
+    code, out = run("sample", "estimate", draw_id, "--floor", "0.85", "-w", wh, "--json")
+    assert code == 0, out
+    est = json.loads(out)
+    failed = sum(1 for *_, f in items if f)
+    assert (est["scored"], est["failures"], est["simulated_scores"]) == (len(items), failed, len(items))
+    # failed automations are all drawn (edge stratum) and all fail: the weighted failure rate is
+    # their population share, far below the unweighted share in the sample
+    pop = warehouse.connect(wh)
+    share = warehouse.scalar(pop, "SELECT avg(coalesce(automation_failed, false)::INT) FROM conversations")
+    pop.close()
+    assert abs(est["overall"]["failure_rate"] - share) < 1e-9
+    assert est["naive_failure_rate"] > 3 * est["overall"]["failure_rate"]
+    assert est["floor"]["verdict"] == "met"
+    code, out = run("sample", "estimate", draw_id, "-w", wh)
+    assert code == 0 and "design-weighted" in out
