@@ -345,18 +345,66 @@ def sample(
     )
 
 
-@sample.command("verify")
+@sample.command("export")
 @click.argument("draw_id")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder to write.")
+@warehouse_option
+@_library_errors
+def sample_export(draw_id: str, out_dir: str, warehouse: str | None) -> None:
+    """Write a draw for an auditor: population.csv, draw.json and sample.csv.
+
+    population.csv holds ids, content hashes and the plan's stratum values only (no transcripts).
+    Anyone can re-derive the sample from it with `qa-audit sample verify --manifest DIR`, which
+    uses no warehouse and no SQL.
+    """
+    from audits import warehouse as wh  # noqa: PLC0415
+    from audits.sampling.manifest import export_draw  # noqa: PLC0415
+
+    with wh.open_warehouse(warehouse, read_only=True) as con:
+        exported = export_draw(con, draw_id, out_dir)
+    click.echo(
+        f"wrote {out_dir}: {exported.population_rows} population rows, {exported.sample_rows} sampled items"
+    )
+    if not exported.population_matches:
+        click.echo("warning: the population has changed since the draw; verify will say how")
+
+
+@sample.command("verify")
+@click.argument("draw_id", required=False)
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Instead: verify an exported folder (population.csv, draw.json, sample.csv) in plain Python.",
+)
 @warehouse_option
 @json_option
 @_library_errors
-def sample_verify(draw_id: str, warehouse: str | None, as_json: bool) -> None:
-    """Re-derive a stored draw from its plan, seed and today's population; say exactly what differs.
+def sample_verify(draw_id: str | None, manifest: str | None, warehouse: str | None, as_json: bool) -> None:
+    """Re-derive a draw and say exactly what differs: DRAW_ID from the warehouse, or --manifest DIR.
 
-    Exit status 0 when the population and the sample are exactly as stored, 1 otherwise.
+    Exit status 0 when the population and the sample are exactly as recorded, 1 otherwise.
     """
     from audits import warehouse as wh  # noqa: PLC0415
+    from audits.errors import ConfigError  # noqa: PLC0415
     from audits.sampling import verify  # noqa: PLC0415
+
+    if (draw_id is None) == (manifest is None):
+        raise ConfigError("give a DRAW_ID or --manifest DIR")
+    if manifest is not None:
+        from audits.sampling.manifest import verify_files  # noqa: PLC0415
+
+        files_report = verify_files(manifest)
+        lines = files_report.differences()
+        if as_json:
+            _print_json({"ok": files_report.ok, "differences": lines})
+        else:
+            click.echo(f"{manifest}: " + ("verified, nothing differs" if files_report.ok else "DIFFERS"))
+            for line in lines:
+                click.echo(f"  {line}")
+        if not files_report.ok:
+            sys.exit(1)
+        return
 
     with wh.open_warehouse(warehouse, read_only=True) as con:
         report = verify(con, draw_id)

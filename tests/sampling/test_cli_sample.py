@@ -104,3 +104,18 @@ def test_score_and_estimate_from_the_cli(demo_wh, tmp_path):
     assert est["floor"]["verdict"] == "met"
     code, out = run("sample", "estimate", draw_id, "-w", wh)
     assert code == 0 and "design-weighted" in out
+
+
+def test_export_and_verify_the_manifest_without_a_warehouse(demo_wh, tmp_path):
+    draw_id = json.loads(run("sample", "--plan", PLAN, "--seed", "s3", "-w", demo_wh, "--json")[1])["draw_id"]
+    out = tmp_path / "pack"
+    code, text = run("sample", "export", draw_id, "--out", str(out), "-w", demo_wh)
+    assert code == 0 and "3000 population rows" in text
+    code, text = run("sample", "verify", "--manifest", str(out))
+    assert code == 0 and "verified, nothing differs" in text
+    lines = (out / "sample.csv").read_text().splitlines()
+    (out / "sample.csv").write_text("\n".join(lines[:-1]) + "\n")  # drop one sampled conversation
+    code, text = run("sample", "verify", "--manifest", str(out), "--json")
+    report = json.loads(text)
+    assert code == 1 and report["ok"] is False
+    assert [d for d in report["differences"] if d.startswith("missing from sample.csv")]
