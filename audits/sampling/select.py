@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from audits.sampling.allocate import plan_allocation
 from audits.sampling.plan import EDGE_CASES, Plan
@@ -117,21 +119,41 @@ def population_summary(con: duckdb.DuckDBPyConnection, plan: Plan) -> tuple[int,
     The fingerprint is sha256 over the population's "supplier\\tconversation_id\\tcontent_hash" lines
     (a NULL content hash reads as empty), sorted bytewise (UTF-8) and joined with newlines; an auditor
     re-derives it with `hashlib.sha256("\\n".join(sorted(lines, key=str.encode)).encode())`.
+    DuckDB sorts the lines; their bytes stream to hashlib in Arrow batches (a string_agg of ten
+    million lines costs three times as long).
     """
     cte, params = _population_cte(plan)
     rows = con.execute(
-        f"""WITH {cte},
-        fp AS (
-            SELECT count(*) AS n, sha256(coalesce(string_agg(line, chr(10) ORDER BY line), '')) AS fingerprint
-            FROM (SELECT supplier || chr(9) || conversation_id || chr(9) || coalesce(content_hash, '') AS line
-                  FROM pop)),
-        sizes AS (SELECT list(stratum ORDER BY stratum) AS keys, list(n ORDER BY stratum) AS ns
-                  FROM (SELECT stratum, count(*) AS n FROM pop GROUP BY stratum))
-        SELECT fp.n, fp.fingerprint, sizes.keys, sizes.ns FROM fp, sizes""",
-        params,
+        f"WITH {cte} SELECT stratum, count(*) FROM pop GROUP BY stratum ORDER BY stratum", params
     ).fetchall()
-    n, fingerprint, keys, ns = rows[0]
-    return int(n), str(fingerprint), dict(zip(keys or [], ns or [], strict=True))
+    sizes = {str(k): int(n) for k, n in rows}
+    reader = con.sql(
+        f"""WITH {cte}
+        SELECT line || chr(10) AS line
+        FROM (SELECT supplier || chr(9) || conversation_id || chr(9) || coalesce(content_hash, '') AS line
+              FROM pop)
+        ORDER BY line""",
+        params=params,
+    ).to_arrow_reader(1_000_000)
+    digest = hashlib.sha256()
+    held = b""  # the last newline so far: lines are joined by newlines, not ended by them
+    for batch in reader:
+        column = batch.column(0)
+        if len(column) == 0:
+            continue
+        chunk = _string_bytes(column)
+        digest.update(held)
+        digest.update(chunk[:-1])
+        held = bytes(chunk[-1:])
+    return sum(sizes.values()), digest.hexdigest(), sizes
+
+
+def _string_bytes(column: pa.Array) -> memoryview:
+    """The concatenated UTF-8 bytes of a string (or large string) Arrow array, without copying."""
+    offsets_type = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    _validity, offsets_buf, data_buf = column.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=offsets_type)[column.offset : column.offset + len(column) + 1]
+    return memoryview(data_buf)[int(offsets[0]) : int(offsets[-1])]
 
 
 def select(con: duckdb.DuckDBPyConnection, plan: Plan, seed: str | int) -> Selection:
