@@ -29,6 +29,7 @@ check: venv
 
 bench: venv
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/sampling.py
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal
