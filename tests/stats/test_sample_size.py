@@ -304,3 +304,22 @@ def test_margin_sample_size_validates(kwargs, message):
     args = {"margin": 0.05, "confidence": 0.95} | kwargs
     with pytest.raises(ConfigError, match=message):
         margin_sample_size(**args)
+
+
+@pytest.mark.parametrize(
+    ("tolerable", "expected", "method", "population", "n", "k"),
+    [
+        (0.01, 0.0, "binomial", None, 299, 0),  # jfa test id 6.7
+        (0.05, 0.0, "binomial", None, 59, 0),  # id 6.8
+        (0.05, 0.025, "binomial", None, 234, 6),  # id 6.9 (expectedSampleError 6)
+        (0.01, 0.0, "hypergeometric", 1000, 258, 0),  # id 6.13
+        (0.05, 0.0, "hypergeometric", 1000, 57, 0),  # id 6.14
+        (0.05, 0.025, "hypergeometric", 1000, 197, 5),  # id 6.15 (expectedSampleError 5)
+    ],
+)
+def test_matches_the_r_package_jfa(tolerable, expected, method, population, n, k):
+    """Reference: K. Derks, R package jfa, tests/testthat/test-planning.R ("Validation of function
+    planning", jfa 0.1.0 tests 6.7-6.15): planning(materiality, confidence = 0.95, expectedError,
+    likelihood, N) gives these sample sizes and expected sample errors."""
+    size = attribute_sample_size(tolerable, expected, 0.95, population=population, method=method)
+    assert (size.n, size.k_allowed) == (n, k)
