@@ -26,6 +26,7 @@ test: venv
 check: venv
 	$(VENV)/bin/ruff check audits flows tests benchmarks
 	$(VENV)/bin/ruff format --check audits flows tests benchmarks
+	$(VENV)/bin/mypy
 
 bench: venv
 	$(PY) benchmarks/ingest.py

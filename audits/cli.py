@@ -406,6 +406,7 @@ def sample_verify(draw_id: str | None, manifest: str | None, warehouse: str | No
             sys.exit(1)
         return
 
+    assert draw_id is not None
     with wh.open_warehouse(warehouse, read_only=True) as con:
         report = verify(con, draw_id)
     if as_json:
@@ -469,7 +470,8 @@ def sample_estimate(
     from audits.sampling.estimate import estimate  # noqa: PLC0415
 
     with wh.open_warehouse(warehouse, read_only=True) as con:
-        est = estimate(con, draw_id, confidence=confidence, quality_floor=quality_floor, method=method,
+        est = estimate(con, draw_id, confidence=confidence, quality_floor=quality_floor,
+                       method=method,  # type: ignore[arg-type]  # click.Choice checked it
                        bayesian=bayesian)  # fmt: skip
     if as_json:
         _print_json(est.to_dict())
@@ -573,7 +575,11 @@ def sample_size(
         data = {"n": n, "margin": margin, "confidence": confidence, "expected": expected or 0.5,
                 "population": population, "method": "margin"}  # fmt: skip
     else:
-        size = attribute_sample_size(tolerable, expected, confidence, population=population, method=method)
+        assert tolerable is not None
+        size = attribute_sample_size(
+            tolerable, expected, confidence, population=population,
+            method=method,  # type: ignore[arg-type]  # click.Choice checked it
+        )  # fmt: skip
         data = size.to_dict()
     if as_json:
         _print_json(data)
@@ -603,9 +609,10 @@ def interval(failures: int, n: int, confidence: float, method: str, as_json: boo
     """A two-sided interval for the failure rate from FAILURES out of N reviewed."""
     from audits.stats import beta_binomial_posterior, clopper_pearson, wilson  # noqa: PLC0415
 
-    fn = {"wilson": wilson, "clopper-pearson": clopper_pearson, "beta-binomial": beta_binomial_posterior}[
-        method
-    ]
+    fns: dict[str, Callable[..., Any]] = {
+        "wilson": wilson, "clopper-pearson": clopper_pearson, "beta-binomial": beta_binomial_posterior,
+    }  # fmt: skip
+    fn = fns[method]
     iv = fn(failures, n, confidence=confidence)
     if as_json:
         _print_json(iv.to_dict())

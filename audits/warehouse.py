@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -202,17 +203,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> tuple | None:
+def one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None
+) -> tuple[Any, ...] | None:
     """The first row of a query, or None; the result is always read to its end.
 
     DuckDB 2.0 refuses new work on a connection whose last `execute` result was not read to the
     end, and `fetchone()` on a one-row result does not finish it: use this instead.
     """
-    rows = con.execute(sql, params or []).fetchall()
+    rows = con.execute(sql, list(params or [])).fetchall()
     return rows[0] if rows else None
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> Any:
     """The first column of the first row of a query (None when there is no row)."""
     row = one(con, sql, params)
     return row[0] if row else None

@@ -157,7 +157,7 @@ class Generator:
         cols = (supplier, handler, channel, self.market[sl], self.language[sl], self.journey[sl],
                 self.start[sl], target, flags)  # fmt: skip
         for i, row in enumerate(zip(*(c.tolist() for c in cols), strict=True)):
-            self._render(ch, first + i, *row, repeat_of.get(i))
+            self._render(ch, first + i, *row, repeat_of.get(i))  # type: ignore[call-arg]  # row: 9 columns
         return ch
 
     def _answer(
@@ -193,7 +193,10 @@ class Generator:
         agent = 2 if hnd == HUMAN else 1
         truth: dict[str, dict[str, Any]] = {}
         seen: dict[str, int] = {}
-        t, prev, requested, handed, latency, reason = t0, -1, None, None, 0, None
+        t, prev, latency = t0, -1, 0
+        requested: int | None = None
+        handed: int | None = None
+        reason: str | None = None
         loop_text, loop_kb, loop_turns, first_ask = None, None, [], 0
         speakers, texts, ats, kbs, actions = (ch.turn[c] for c in TURN_COLS)
 
@@ -209,10 +212,12 @@ class Generator:
         for idx, tok in enumerate(toks, start=1):
             sp = 0 if tok in CUSTOMER_TOKENS else (3 if tok == SYSTEM else (2 if tok == H_INTRO else agent))
             if tok == H_INTRO:
+                assert handed is not None  # the plan puts the transfer before the human's intro
                 t = handed
             elif tok == SYSTEM:
                 t += 1 + int(u() * 3)
             elif tok == WAIT:
+                assert requested is not None  # a wait only follows a transfer request
                 t = max(t + 1, requested + int(latency * (0.3 + 0.5 * u())))
             elif idx > 1:
                 lo, hi = gaps[sp] if sp != prev or sp == 0 else (1, 8)

@@ -276,6 +276,7 @@ def sql_verdicts(con: duckdb.DuckDBPyConnection, kind: str) -> dict[str, int]:
         """
     )
     row = one(con, f"SELECT {counts} FROM {source}")
+    assert row is not None  # an aggregate always returns one row
     return {r.label: int(row[i] or 0) for i, r in enumerate(rules)}
 
 

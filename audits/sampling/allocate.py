@@ -98,8 +98,11 @@ def target_size(plan: Plan, population: int) -> int:
         return size.n
     if population == 0:
         return 0
+    # parse_plan guarantees a size is a number, a margin with a confidence, or a full target
+    assert size.confidence is not None and size.expected is not None
     if size.margin is not None:
         return margin_sample_size(size.margin, size.confidence, expected=size.expected, population=population)
+    assert size.tolerable is not None
     try:
         found = attribute_sample_size(
             size.tolerable,
@@ -135,6 +138,7 @@ def edge_take(take_all: bool, rate: float | None, cap: int | None, size: int) ->
     """How many of an edge stratum's `size` conversations to take: all, or ceil(rate x size) up to cap."""
     if take_all:
         return size
+    assert rate is not None  # parse_plan: an edge case is `take: all` or has a rate
     k = min(size, exact_ceil_product(rate, size))
     return k if cap is None else min(k, cap)
 
