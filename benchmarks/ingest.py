@@ -16,16 +16,12 @@ by side with the ratio. Target (issue 2): full load within 3x of the baseline, u
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _common import REPO, child, machine  # noqa: E402 - a sibling module of this script
 
 BASELINE = """
 import json, resource, sys, time, duckdb
@@ -52,32 +48,6 @@ print(json.dumps({"seconds": time.perf_counter() - t1, "import_seconds": t1 - t0
                   "quarantined": r.records_quarantined, "timings": r.timings,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
-
-def child(code: str, *args: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"benchmark child failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import duckdb  # noqa: PLC0415
-
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
-    )
 
 
 def main() -> None:

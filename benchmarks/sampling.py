@@ -21,16 +21,14 @@ Each child reports wall time and peak resident memory (ru_maxrss). Target: our d
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _common import REPO, child, machine  # noqa: E402 - a sibling module of this script
+
 STRATA = ["supplier", "channel", "handler", "market"]
 N_STRATA = 3 * 6 * 3 * 2
 SAMPLE_N = 2000
@@ -124,33 +122,6 @@ print(json.dumps({"load_seconds": t2 - t1, "seconds": t3 - t2, "import_seconds":
 """
 
 
-def child(code: str, *args: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"benchmark child failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import duckdb  # noqa: PLC0415
-    import pandas  # noqa: PLC0415
-
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, pandas {pandas.__version__}"
-    )
-
-
 def build(db: Path, rows: int) -> None:
     """Create the warehouse with `rows` generated conversations unless it already holds exactly that."""
     sys.path.insert(0, str(REPO))
@@ -187,7 +158,7 @@ def main() -> None:
     ours = child(OURS, str(db), PLAN_YAML, str(args.seed))
     base = child(PANDAS, str(db), str(args.seed), str(args.pandas_rows), str(k), ",".join(STRATA))
 
-    print(f"\nmachine: {machine()}")
+    print(f"\nmachine: {machine(pandas=True)}")
     print(f"population: {ours['population']:,} conversations, {ours['strata']} strata (incl. edge strata)\n")
     print(f"{'':46}{'rows':>12}{'wall s':>9}{'peak MiB':>10}{'items':>7}")
     print(
