@@ -416,7 +416,8 @@ def sample_verify(draw_id: str | None, manifest: str | None, warehouse: str | No
                                                 "now": report.population_fingerprint[1]},
                      "missing": [list(m) for m in report.missing], "extra": [list(e) for e in report.extra],
                      "changed": [list(c) for c in report.changed],
-                     "strata_changed": [list(c) for c in report.strata_changed]})  # fmt: skip
+                     "strata_changed": [list(c) for c in report.strata_changed],
+                     "record_problems": list(report.record_problems)})  # fmt: skip
     else:
         click.echo(format_verify(report))
     if not report.ok:
@@ -525,6 +526,8 @@ def format_verify(report: Any) -> str:
         lines.append(f"  {supplier} {cid}: {fld} stored {stored}, now {now}")
     for stratum, fld, stored, now in report.strata_changed:
         lines.append(f"  stratum {stratum}: {fld} stored {stored}, now {now}")
+    for problem in report.record_problems:
+        lines.append(f"  record: {problem}")
     return "\n".join(lines)
 
 

@@ -88,6 +88,7 @@ class VerifyReport:
     extra: tuple[tuple[str, str], ...] = ()
     changed: tuple[tuple[str, str, str, object, object], ...] = ()
     strata_changed: tuple[tuple[str, str, object, object], ...] = field(default=())
+    record_problems: tuple[str, ...] = ()  # the stored draw disagrees with itself (edited records)
 
     @property
     def ok(self) -> bool:
@@ -95,7 +96,9 @@ class VerifyReport:
         return (
             self.population_count[0] == self.population_count[1]
             and self.population_fingerprint[0] == self.population_fingerprint[1]
-            and not (self.missing or self.extra or self.changed or self.strata_changed)
+            and not (
+                self.missing or self.extra or self.changed or self.strata_changed or self.record_problems
+            )
         )
 
 
@@ -153,6 +156,14 @@ def draw(con: duckdb.DuckDBPyConnection, plan: Plan, seed: str | int) -> DrawRes
     draw_id = draw_id_for(plan.plan_hash, seed, selection.population_fingerprint)
     found = _stored(con, draw_id)
     if found is not None:
+        stored_sizes = {st.stratum: st.population for st in found.strata}
+        if stored_sizes != {st.stratum: st.population for st in selection.strata}:
+            # the fingerprint covers ids and content; a derived column (a repeat-contact flag set by a
+            # later load) can still move conversations between strata
+            raise ConfigError(
+                f"draw {draw_id} was made on the same conversations but their strata have changed since "
+                f"(derived columns recomputed by a later load); see qa-audit sample verify {draw_id}"
+            )
         return found
     created_at = dt.datetime.now(dt.UTC)
     items = selection.items
@@ -226,6 +237,23 @@ def verify(con: duckdb.DuckDBPyConnection, draw_id: str) -> VerifyReport:
     plan_json = one(con, "SELECT plan_json FROM draws WHERE draw_id = ?", [draw_id])[0]  # type: ignore[index]
     plan = parse_plan(json.loads(plan_json), f"draw {draw_id} plan_json")
     now = select(con, plan, stored.seed)
+    problems = []
+    if plan.plan_hash != stored.plan_hash:
+        problems.append(f"plan_json hashes to {plan.plan_hash}, but the draw records {stored.plan_hash}")
+    expected_id = draw_id_for(stored.plan_hash, stored.seed, stored.population_fingerprint)
+    if expected_id != draw_id:
+        problems.append(f"the draw id should be {expected_id} for its plan hash, seed and fingerprint")
+    keys = [(i.supplier, i.conversation_id) for i in stored.items]
+    if len(keys) != len(set(keys)):
+        problems.append(f"{len(keys) - len(set(keys))} item(s) recorded more than once")
+    counted: dict[str, int] = {}
+    for i in stored.items:  # over the sample, not the population
+        counted[i.stratum] = counted.get(i.stratum, 0) + 1
+    for s in stored.strata:
+        if counted.get(s.stratum, 0) != s.drawn:
+            problems.append(
+                f"stratum {s.stratum} records {s.drawn} drawn but holds {counted.get(s.stratum, 0)} items"
+            )
     old_items = {(i.supplier, i.conversation_id): i for i in stored.items}
     new_items = {(i.supplier, i.conversation_id): i for i in now.items}
     changed = []
@@ -251,4 +279,5 @@ def verify(con: duckdb.DuckDBPyConnection, draw_id: str) -> VerifyReport:
         extra=tuple(sorted(new_items.keys() - old_items.keys())),
         changed=tuple(changed),
         strata_changed=tuple(strata_changed),
+        record_problems=tuple(problems),
     )

@@ -168,9 +168,10 @@ def record_scores(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            "DELETE FROM sample_scores WHERE draw_id = $d "
-            "AND list_contains($keys::VARCHAR[], supplier || chr(9) || conversation_id)",
-            {"d": draw_id, "keys": [f"{s}\t{c}" for s, c in latest]},
+            "DELETE FROM sample_scores t USING (SELECT unnest($s::VARCHAR[]) AS supplier, "
+            "unnest($c::VARCHAR[]) AS conversation_id) k "
+            "WHERE t.draw_id = $d AND t.supplier = k.supplier AND t.conversation_id = k.conversation_id",
+            {"d": draw_id, "s": [s for s, _ in latest], "c": [c for _, c in latest]},
         )
         con.execute(
             "INSERT INTO sample_scores SELECT $d, unnest($s::VARCHAR[]), unnest($c::VARCHAR[]), "
@@ -416,9 +417,15 @@ def _rate_estimate(
     )
 
 
-def floor_verdict(pass_lower: float, pass_upper: float, floor: float, confidence: float) -> FloorVerdict:
-    """Met when pass_lower >= floor, breached when pass_upper < floor, else not enough evidence."""
-    if pass_lower >= floor:
+def floor_verdict(
+    pass_lower: float, pass_upper: float, floor: float, confidence: float, *, gaps: bool = False
+) -> FloorVerdict:
+    """Met when pass_lower >= floor, breached when pass_upper < floor, else not enough evidence.
+
+    With coverage gaps (strata with no score) the bounds speak for part of the population only: a
+    floor on the whole cannot be called met, only breached (if the scored part alone breaches it).
+    """
+    if pass_lower >= floor and not gaps:
         verdict = MET
     elif pass_upper < floor:
         verdict = BREACHED
@@ -508,7 +515,13 @@ def compute_estimate(
     total_failures = sum(failed_n.values())
     naive_fail = total_failures / total_scored
     floor = (
-        floor_verdict(overall.pass_lower_bound, overall.pass_upper_bound, quality_floor, confidence)
+        floor_verdict(
+            overall.pass_lower_bound,
+            overall.pass_upper_bound,
+            quality_floor,
+            confidence,
+            gaps=any(r.scored == 0 for r in rows),
+        )  # fmt: skip
         if quality_floor is not None
         else None
     )

@@ -130,7 +130,8 @@ def _write_csv(path: Path, header: list[str] | tuple[str, ...], con: duckdb.Duck
     """Write the pending result of `con` under `header`, reading it to its end; the row count."""
     n = 0
     with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+        # every field quoted: an id holding a bare carriage return must survive the round trip
+        w = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)
         w.writerow(header)
         while batch := con.fetchmany(_BATCH):
             w.writerows(batch)

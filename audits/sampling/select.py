@@ -129,10 +129,10 @@ def population_summary(con: duckdb.DuckDBPyConnection, plan: Plan) -> tuple[int,
     sizes = {str(k): int(n) for k, n in rows}
     reader = con.sql(
         f"""WITH {cte}
-        SELECT line || chr(10) AS line
+        SELECT line || chr(10) AS terminated
         FROM (SELECT supplier || chr(9) || conversation_id || chr(9) || coalesce(content_hash, '') AS line
               FROM pop)
-        ORDER BY line""",
+        ORDER BY line""",  # the bare line: the auditor's Python sorts lines without their newline
         params=params,
     ).to_arrow_reader(1_000_000)
     digest = hashlib.sha256()

@@ -90,11 +90,12 @@ def _stratum_result(s: StratumCounts, total: int) -> StratumResult:
     """W_h, p_h, N_h / n_h and the variance term W_h^2 (1 - n_h/N_h) p_h (1 - p_h) / (n_h - 1)."""
     weight = s.population / total
     rate = s.failures / s.sampled
-    if s.sampled == 1:
-        variance = 0.0  # a single item carries no information about its stratum's variance
-    else:
-        fpc = 1 - s.sampled / s.population
-        variance = weight * weight * fpc * rate * (1 - rate) / (s.sampled - 1)
+    fpc = 1 - s.sampled / s.population
+    # A sampled stratum with no failures (or only failures) has p_h (1 - p_h) = 0: taken literally it
+    # would claim its rate is known exactly from, say, ten items. Its variance term uses
+    # p~ = (x_h + 1/2) / (n_h + 1) instead, and n_h - 1 is at least 1 (a single item).
+    spread = rate if 0 < s.failures < s.sampled else (s.failures + 0.5) / (s.sampled + 1)
+    variance = weight * weight * fpc * spread * (1 - spread) / max(s.sampled - 1, 1)
     return StratumResult(s.name, weight, rate, s.population / s.sampled, variance)
 
 
@@ -102,9 +103,9 @@ def stratified_estimate(strata: Sequence[StratumCounts], confidence: float = 0.9
     """Estimate the population failure rate p = sum_h W_h p_h with W_h = N_h / N and p_h = x_h / n_h.
 
     The estimated variance is sum_h W_h^2 (1 - n_h / N_h) p_h (1 - p_h) / (n_h - 1): the finite
-    population correction (1 - n_h / N_h) makes a fully reviewed stratum contribute nothing. A stratum
-    with n_h = 1 has no within-stratum variance estimate; its term is taken as 0, which understates
-    the uncertainty, so sample at least two items per stratum. The interval is p +/- z SE (z the
+    population correction (1 - n_h / N_h) makes a fully reviewed stratum contribute nothing. A sampled
+    stratum with no failures or only failures (or a single item) uses p~ = (x_h + 1/2) / (n_h + 1) in
+    its term instead of p_h, so a few clean items do not claim a certain rate. The interval is p +/- z SE (z the
     two-sided normal quantile) clipped to [0, 1]; it relies on the normal approximation and is poor
     when failures are rare in small strata (prefer per-stratum exact bounds then).
     """

@@ -93,13 +93,32 @@ def test_floor_verdicts() -> None:
     assert unsure.floor.pass_lower_bound < 0.85 <= unsure.floor.pass_upper_bound
     # a clean sample still has an honest bound: 0/20 failures is not a certain 100% pass rate
     clean = compute_estimate("d", strata, items_for("all", 20, 0), quality_floor=0.95)
-    assert clean.overall.standard_error == 0 and clean.floor is not None and clean.floor.verdict == NOT_ENOUGH
+    assert clean.overall.standard_error > 0 and clean.floor is not None and clean.floor.verdict == NOT_ENOUGH
     assert clean.overall.pass_lower_bound < 0.95
     assert compute_estimate("d", strata, items_for("all", 200, 4)).floor is None
     with pytest.raises(ConfigError, match="quality_floor"):
         compute_estimate("d", strata, items_for("all", 200, 4), quality_floor=85)
     with pytest.raises(ConfigError, match="method"):
         compute_estimate("d", strata, items_for("all", 200, 4), method="normal")  # type: ignore[arg-type]
+
+
+def test_a_large_stratum_with_few_items_and_no_failures_is_not_certain() -> None:
+    """Review finding: with p_h (1 - p_h) = 0 for a 9,000-conversation stratum seen through 10 items,
+    a floor of 93% was called met in 59% of simulated draws although the true pass rate was 92.5%."""
+    strata = [StratumDraw("big", 9000, 10, 10), StratumDraw("small", 1000, 90, 90)]
+    items = items_for("big", 10, 0) + items_for("small", 90, 27)
+    est = compute_estimate("d", strata, items, quality_floor=0.93)
+    assert est.overall.pass_rate == pytest.approx(0.97)  # 0.9 * 1.0 + 0.1 * 0.7
+    assert est.floor is not None and est.floor.verdict == NOT_ENOUGH
+    assert est.floor.pass_lower_bound < 0.8
+
+
+def test_coverage_gaps_never_meet_a_floor() -> None:
+    """Review finding: a fully passing 10-item census was 'met' for a 10,010-conversation population."""
+    strata = [StratumDraw("edge:x", 10, 10, 10), StratumDraw("all", 10_000, 100, 100)]
+    est = compute_estimate("d", strata, items_for("edge:x", 10, 0), quality_floor=0.99)
+    assert est.coverage_gaps == ("all",)
+    assert est.floor is not None and est.floor.verdict == NOT_ENOUGH
 
 
 def test_per_supplier_is_the_domain_estimate() -> None:

@@ -95,14 +95,20 @@ def test_single_stratum_is_a_simple_random_sample():
     assert est.variance == pytest.approx(0.96 * 0.06 * 0.94 / 199, rel=1e-12)
 
 
-def test_census_stratum_and_single_item_stratum_add_no_variance():
-    """A fully reviewed stratum has FPC 1 - N_h/N_h = 0; a stratum with n_h = 1 is taken as 0 (documented)."""
+def test_census_adds_no_variance_and_a_one_sided_stratum_is_not_certain():
+    """A fully reviewed stratum has FPC 1 - N_h/N_h = 0. A sampled stratum with no failures, or only
+    failures, would give p_h (1 - p_h) = 0; its term uses p~ = (x_h + 1/2) / (n_h + 1) and a divisor of
+    at least 1 (documented in stratified.py), computed here by hand."""
     census = stratified_estimate([StratumCounts("all", 40, 40, 3)])
     assert census.variance == 0.0 and census.lower == census.upper == pytest.approx(3 / 40)
     one = stratified_estimate([StratumCounts("big", 900, 100, 10), StratumCounts("tiny", 100, 1, 1)])
-    assert one.strata[1].variance == 0.0
+    tiny = 0.01 * (1 - 1 / 100) * 0.75 * 0.25 / 1  # p~ = 1.5 / 2
+    assert one.strata[1].variance == pytest.approx(tiny, rel=1e-12)
     assert one.estimate == pytest.approx(0.9 * 0.1 + 0.1 * 1.0)
-    assert one.variance == pytest.approx(0.81 * (1 - 100 / 900) * 0.1 * 0.9 / 99, rel=1e-12)
+    big = 0.81 * (1 - 100 / 900) * 0.1 * 0.9 / 99
+    assert one.variance == pytest.approx(big + tiny, rel=1e-12)
+    clean = stratified_estimate([StratumCounts("a", 9000, 10, 0)])
+    assert clean.variance == pytest.approx((1 - 10 / 9000) * (0.5 / 11) * (10.5 / 11) / 9, rel=1e-12)
 
 
 def test_interval_is_clipped_to_the_unit_interval():
