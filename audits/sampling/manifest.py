@@ -255,7 +255,7 @@ def _derive(
                 "stratum": k,
                 "reason": reason,
                 "inclusion_probability": pi,
-                "weight": 1.0 / pi,
+                "weight": sizes[k] / allocation[k],
                 "u": u,
             }
     return len(rows), _fingerprint(lines), sizes, allocation, items

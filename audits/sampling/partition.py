@@ -158,7 +158,8 @@ def select_partitioned(
         chosen = heapq.nsmallest(allocation[k], candidates.get(k, []))
         pi = allocation[k] / sizes[k]
         reason = k[len("edge:") :] if k.startswith("edge:") else "random"
-        items.extend(Item(sup, cid, k, reason, pi, 1.0 / pi, u_key / U_SCALE) for u_key, sup, cid in chosen)
+        weight = sizes[k] / allocation[k]
+        items.extend(Item(sup, cid, k, reason, pi, weight, u_key / U_SCALE) for u_key, sup, cid in chosen)
     drawn: dict[str, int] = {}
     for it in items:
         drawn[it.stratum] = drawn.get(it.stratum, 0) + 1

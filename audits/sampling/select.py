@@ -12,7 +12,7 @@ strata's population whether or not it is drawn. Edge strata therefore partition 
 population: taken whole their inclusion probability is 1, at a rate it is k/N_e. Every other
 conversation is in the random stratum named by the plan's strata columns, e.g.
 "supplier=acme|channel=chat" ("all" without strata columns; a NULL value reads "(none)").
-Each item records pi = k_h / N_h and weight = 1 / pi.
+Each item records pi = k_h / N_h and weight = N_h / k_h (= 1 / pi).
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def select(con: duckdb.DuckDBPyConnection, plan: Plan, seed: str | int) -> Selec
             FROM (SELECT supplier, conversation_id, stratum, {U_KEY_SQL} AS u_key FROM pop))
         SELECT r.supplier, r.conversation_id, r.stratum,
                CASE WHEN r.stratum LIKE 'edge:%' THEN substr(r.stratum, 6) ELSE 'random' END AS reason,
-               a.k::DOUBLE / a.n_h AS pi, 1.0 / (a.k::DOUBLE / a.n_h) AS weight,
+               a.k::DOUBLE / a.n_h AS pi, a.n_h::DOUBLE / a.k AS weight,
                r.u_key / {float(U_SCALE)!r} AS u
         FROM ranked r JOIN alloc a USING (stratum)
         WHERE r.rk <= a.k

@@ -43,9 +43,11 @@ def test_items_carry_python_u_and_weights(mem: Any) -> None:
     assert len(sel.items) == sum(s.allocated for s in sel.strata) == sum(s.drawn for s in sel.strata)
     for it in sel.items:
         assert it.u == order_key("s", it.supplier, it.conversation_id)
-        assert it.weight == 1 / it.inclusion_probability
         s = sizes[it.stratum]
         assert it.inclusion_probability == s.allocated / s.population
+        # weight = N_h / k_h exactly (the docs' formula), which is 1 / pi up to the last bit
+        assert it.weight == s.population / s.allocated
+        assert it.weight == pytest.approx(1 / it.inclusion_probability, rel=1e-15)
         assert it.reason == ("low_csat" if it.stratum == "edge:low_csat" else "random")
     # each stratum holds exactly its k smallest u: re-derive in Python from the population list
     pop = mem.execute("SELECT supplier, conversation_id, csat, channel FROM conversations").fetchall()
