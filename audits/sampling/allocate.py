@@ -58,7 +58,8 @@ def allocate(
     x = _water_fill(total, w, lo, hi)
     out = {k: math.floor(x[k]) for k in keys}
     left = total - sum(out.values())
-    for k in sorted(keys, key=lambda k: (-(x[k] - out[k]), k))[:left]:
+    room = [k for k in keys if out[k] < hi[k]]  # a stratum at its size (or max) takes no more
+    for k in sorted(room, key=lambda k: (-(x[k] - out[k]), k))[:left]:
         out[k] += 1
     return out
 
@@ -77,6 +78,10 @@ def _water_fill(
         free = [k for k in w if k not in fixed]
         rest = total - sum(fixed.values())
         weight = sum(w[k] for k in free)
+        if weight <= 0 < rest:
+            # the strata still free all weigh nothing (a Neyman prior of 0): share what is left equally
+            w = {**w, **{k: Fraction(1) for k in free}}
+            weight = Fraction(len(free))
         x = {k: (rest * w[k] / weight if weight > 0 else Fraction(0)) for k in free}
         under = [k for k in free if x[k] < lo[k]]
         over = [k for k in free if x[k] > hi[k]]

@@ -80,3 +80,15 @@ def test_a_redraw_after_strata_changed_is_refused(drawn):
     with pytest.raises(ConfigError, match="strata have changed"):
         draw(con, plan, "s2")
     assert not verify(con, first.draw_id).ok
+
+
+def test_zero_weights_never_push_a_stratum_over_its_size():
+    """Review finding: allocate(99, ...) with two positive weights and four zero weights gave 25 to a
+    stratum of 24 and 43 to a stratum of 42."""
+    from audits.sampling.allocate import allocate
+
+    sizes = {"k0": 24, "k1": 10, "k2": 10, "k3": 42, "k4": 10, "k5": 10}
+    weights = {"k0": 1.0, "k1": 0.0, "k2": 0.0, "k3": 2.0, "k4": 0.0, "k5": 0.0}
+    out = allocate(99, sizes, weights, low=1)
+    assert sum(out.values()) == 99
+    assert all(1 <= out[k] <= sizes[k] for k in sizes), out
