@@ -74,31 +74,6 @@ def main() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def format_load_summary(results: list[Any]) -> str:
-    """A person's summary of a load: one block per file, then totals."""
-    out = []
-    for r in results:
-        if r.status == "already loaded":
-            out.append(f"{r.path}: already loaded (same content as {r.previous_path}); nothing changed")
-            continue
-        out.append(
-            f"{r.path}: {r.records_loaded} {r.kind} loaded ({r.records_new} new, "
-            f"{r.records_replaced} replaced), {r.records_quarantined} quarantined"
-            + (f", {r.turns_loaded} turns" if r.kind == "conversations" else "")
-            + (f", {r.blank_lines} blank lines skipped" if r.blank_lines else "")
-            + (f", {r.orphan_turns} turn rows without a conversation" if r.orphan_turns else "")
-            + f" in {r.seconds:.1f}s"
-        )
-        for reason, n in r.reasons.items():
-            out.append(f"    {n:>7}  {reason}")
-    loaded = sum(r.records_loaded for r in results)
-    quarantined = sum(r.records_quarantined + r.orphan_turns for r in results)
-    out.append(f"total: {loaded} loaded, {quarantined} quarantined from {len(results)} file(s)")
-    if quarantined:
-        out.append("see them with: qa-audit quarantine")
-    return "\n".join(out)
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @warehouse_option
@@ -158,7 +133,7 @@ def load(
 
     Exit status: 0 all loaded, 3 some records quarantined, 1 an error (nothing from that file).
     """
-    from audits.ingest import load_paths  # noqa: PLC0415
+    from audits.ingest import format_load_summary, load_paths  # noqa: PLC0415
 
     results = load_paths(
         paths,

@@ -215,6 +215,13 @@ def one(
     return rows[0] if rows else None
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """True when the warehouse has a (non-temporary) table called `name`."""
+    return (
+        one(con, "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]) is not None
+    )
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> Any:
     """The first column of the first row of a query (None when there is no row)."""
     row = one(con, sql, params)

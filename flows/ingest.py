@@ -12,9 +12,8 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from audits.cli import format_load_summary
 from audits.errors import WarehouseBusy
-from audits.ingest.load import LoadResult, expand_paths, load_paths
+from audits.ingest.load import LoadResult, expand_paths, format_load_summary, load_paths
 from audits.queries import warehouse_status
 from audits.warehouse import resolve_path
 

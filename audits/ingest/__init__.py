@@ -6,6 +6,6 @@ enforced in SQL and cross-checked by Great Expectations), then written in one tr
 derived columns (`derive.py`). A file is all or nothing, and a file loaded twice changes nothing.
 """
 
-from audits.ingest.load import LoadResult, load_file, load_paths
+from audits.ingest.load import LoadResult, format_load_summary, load_file, load_paths
 
-__all__ = ["LoadResult", "load_file", "load_paths"]
+__all__ = ["LoadResult", "format_load_summary", "load_file", "load_paths"]

@@ -26,6 +26,7 @@ import duckdb
 
 from audits.errors import AuditError, ContractMismatch
 from audits.ingest.fields import BCP47, CHANNELS, HANDLERS, ISO_COUNTRY, OUTCOMES, RFC3339
+from audits.ingest.fieldsql import ident, q
 from audits.warehouse import one
 
 SUITES: dict[str, dict[str, Any]] = {}
@@ -121,14 +122,6 @@ SUITES["kb_articles"] = {
 # ---------------------------------------------------------------------------------------------
 
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _c(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 # The rule named in a quarantine reason, per expectation type.
 RULE_NAMES = {
     "expect_column_values_to_not_be_null": "required",
@@ -167,33 +160,33 @@ def compile_rule(exp: dict[str, Any], index: int) -> CompiledRule:
     label = _label(exp)
 
     def reason(message_sql: str) -> str:
-        return f"{{'field': {_q(field)}, 'rule': {_q(rule)}, 'message': {message_sql}}}"
+        return f"{{'field': {q(field)}, 'rule': {q(rule)}, 'message': {message_sql}}}"
 
     def msg(default: str) -> str:
-        return _q(meta.get("message", default))
+        return q(meta.get("message", default))
 
     if type_ == "expect_column_values_to_not_be_null":
-        return CompiledRule(label, f"{_c(kw['column'])} IS NULL", reason(msg("required field is missing")))
+        return CompiledRule(label, f"{ident(kw['column'])} IS NULL", reason(msg("required field is missing")))
     if type_ == "expect_column_values_to_be_null":
-        col = _c(kw["column"])
+        col = ident(kw["column"])
         detail = (
             f"list_transform({col}, lambda e: {{'field': split_part(e, ': ', 1), "
-            f"'rule': {_q(DETAIL_RULES[kw['column']])}, 'message': e[strpos(e, ': ') + 2:]}})"
+            f"'rule': {q(DETAIL_RULES[kw['column']])}, 'message': e[strpos(e, ': ') + 2:]}})"
         )
         return CompiledRule(label, f"{col} IS NOT NULL", detail, is_detail=True)
     if type_ == "expect_column_values_to_be_in_set":
-        col = _c(kw["column"])
-        allowed = ", ".join(_q(v) for v in kw["value_set"])
-        text = _q(" is not one of " + ", ".join(kw["value_set"]))
+        col = ident(kw["column"])
+        allowed = ", ".join(q(v) for v in kw["value_set"])
+        text = q(" is not one of " + ", ".join(kw["value_set"]))
         return CompiledRule(
             label, f"{col} IS NOT NULL AND {col} NOT IN ({allowed})", reason(f"{col} || {text}")
         )
     if type_ == "expect_column_values_to_match_regex":
-        col = _c(kw["column"])
-        fails = f"{col} IS NOT NULL AND NOT regexp_matches({col}, {_q(_sql_regex(kw['regex']))})"
+        col = ident(kw["column"])
+        fails = f"{col} IS NOT NULL AND NOT regexp_matches({col}, {q(_sql_regex(kw['regex']))})"
         return CompiledRule(label, fails, reason(f"{col} || ' ' || {msg('does not match ' + kw['regex'])}"))
     if type_ == "expect_column_values_to_be_between":
-        col = _c(kw["column"])
+        col = ident(kw["column"])
         lo, hi = kw.get("min_value"), kw.get("max_value")
         conds = ([f"{col} < {lo}"] if lo is not None else []) + ([f"{col} > {hi}"] if hi is not None else [])
         default = (
@@ -202,10 +195,10 @@ def compile_rule(exp: dict[str, Any], index: int) -> CompiledRule:
             else (f"is below {lo}" if lo is not None else f"is above {hi}")
         )
         fails = f"{col} IS NOT NULL AND ({' OR '.join(conds)})"
-        message = msg(default) if "message" in meta else f"{col}::VARCHAR || ' ' || {_q(default)}"
+        message = msg(default) if "message" in meta else f"{col}::VARCHAR || ' ' || {q(default)}"
         return CompiledRule(label, fails, reason(message))
     if type_ == "expect_column_pair_values_a_to_be_greater_than_b":
-        a, b = _c(kw["column_A"]), _c(kw["column_B"])
+        a, b = ident(kw["column_A"]), ident(kw["column_B"])
         op = ">=" if kw.get("or_equal") else ">"
         if kw.get("ignore_row_if") != "either_value_is_missing":
             raise AuditError(f"{label}: only ignore_row_if='either_value_is_missing' is supported")
@@ -213,7 +206,7 @@ def compile_rule(exp: dict[str, Any], index: int) -> CompiledRule:
         text = f"strftime({a}, '%Y-%m-%dT%H:%M:%SZ') || ' ' || {msg('is not after ' + kw['column_B'])} || ' (' || strftime({b}, '%Y-%m-%dT%H:%M:%SZ') || ')'"
         return CompiledRule(label, fails, reason(text))
     if type_ == "expect_compound_columns_to_be_unique":
-        cols = [_c(c) for c in kw["column_list"]]
+        cols = [ident(c) for c in kw["column_list"]]
         name = f"_dup{index}"
         first = f"_dup{index}_first"
         window = (
@@ -324,7 +317,7 @@ def gx_frame(con: duckdb.DuckDBPyConnection, kind: str) -> Any:
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE stg_records)").fetchall())
     # Timestamps go to GX as naive UTC: pandas 3 warns on every tz-aware comparison GX makes.
     cols = ", ".join(
-        f"{_c(c)}::TIMESTAMP AS {_c(c)}" if types.get(c) == "TIMESTAMP WITH TIME ZONE" else _c(c)
+        f"{ident(c)}::TIMESTAMP AS {ident(c)}" if types.get(c) == "TIMESTAMP WITH TIME ZONE" else ident(c)
         for c in suite_columns(kind)
     )
     return con.sql(f"SELECT {cols} FROM stg_records WHERE _parse_error IS NULL").to_arrow_table().to_pandas()

@@ -107,7 +107,7 @@ def json_field(f: Field, i: int, doc: str, label: str) -> FieldSQL:
     return value, raw, error, f"({t} IS NULL OR {t} = 'NULL')"
 
 
-_INT_TYPES = {
+INT_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
     "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
 }  # fmt: skip
@@ -131,14 +131,14 @@ def flat_field(
     nested = sql_type.endswith("]") or sql_type.startswith(("STRUCT", "MAP", "UNION"))
     if f.kind in ("string", "string_or_integer"):
         ok = "false" if nested else "true"
-        if f.kind == "string_or_integer" and not (is_text or sql_type in _INT_TYPES):
+        if f.kind == "string_or_integer" and not (is_text or sql_type in INT_TYPES):
             ok = "false"
         if f.required and ok == "true":  # an empty id is no id
             ok = f"{c}::VARCHAR <> ''"
             wrong = f"{label} || ': is empty'"
         value = f"CASE WHEN {ok} THEN {c}::VARCHAR END"
     elif f.kind == "integer":
-        if sql_type in _INT_TYPES:
+        if sql_type in INT_TYPES:
             value = f"TRY_CAST({c} AS INTEGER)"
         elif is_text:
             value = (

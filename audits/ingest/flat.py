@@ -12,7 +12,7 @@ import duckdb
 
 from audits.errors import InputError
 from audits.ingest.fields import CONVERSATION_FIELDS, KB_FIELDS, TURN_FIELDS
-from audits.ingest.fieldsql import MACROS, flat_field, ident, q, select_fields
+from audits.ingest.fieldsql import INT_TYPES, MACROS, flat_field, ident, q, select_fields
 from audits.ingest.stage import aggregate_turns, finish_records, turn_label, turn_rules_view
 from audits.warehouse import scalar
 
@@ -122,16 +122,7 @@ def stage_flat(
 
 def _turn_index_sql(sql_type: str) -> str:
     """A whole number from 1 up, or NULL (which the turn rules report): never a rounded value."""
-    if sql_type in (
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-    ):
+    if sql_type in INT_TYPES:
         value = "TRY_CAST(t.turn_index AS INTEGER)"
     elif sql_type == "VARCHAR":
         value = "CASE WHEN regexp_full_match(trim(t.turn_index), '[0-9]+') THEN TRY_CAST(trim(t.turn_index) AS INTEGER) END"

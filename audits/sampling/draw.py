@@ -21,7 +21,7 @@ import duckdb
 from audits.errors import ConfigError
 from audits.sampling.plan import Plan, parse_plan
 from audits.sampling.select import Item, StratumDraw, select
-from audits.warehouse import one
+from audits.warehouse import one, table_exists
 
 DRAW_SCHEMA = """
 CREATE TABLE IF NOT EXISTS draws (
@@ -230,7 +230,7 @@ def draw(con: duckdb.DuckDBPyConnection, plan: Plan, seed: str | int) -> DrawRes
 
 def verify(con: duckdb.DuckDBPyConnection, draw_id: str) -> VerifyReport:
     """Re-derive a stored draw from its plan JSON and seed, and report every difference."""
-    has_table = one(con, "SELECT 1 FROM duckdb_tables() WHERE table_name = 'draws' AND NOT temporary")
+    has_table = table_exists(con, "draws")
     stored = _stored(con, draw_id) if has_table else None
     if stored is None:
         raise ConfigError(f"no draw {draw_id!r} in the warehouse")

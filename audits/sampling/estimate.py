@@ -57,14 +57,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from scipy import stats as sps
 
 from audits.errors import ConfigError, InputError
 from audits.sampling.select import StratumDraw
 from audits.stats import StratumCounts, beta_binomial_posterior, clopper_pearson, stratified_estimate, wilson
 from audits.stats._checks import check_open_unit, is_real
-from audits.stats.intervals import Interval, _cp_lower, _cp_upper, _wilson_bounds
-from audits.warehouse import one
+from audits.stats.intervals import Interval, tail_bounds
+from audits.warehouse import one, table_exists
 
 SCORES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sample_scores (
@@ -115,17 +114,8 @@ def ensure_scores_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCORES_SCHEMA)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return (
-        one(con, "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]) is not None
-    )
-
-
 def _check_draw(con: duckdb.DuckDBPyConnection, draw_id: str) -> None:
-    if (
-        not _table_exists(con, "draws")
-        or one(con, "SELECT 1 FROM draws WHERE draw_id = ?", [draw_id]) is None
-    ):
+    if not table_exists(con, "draws") or one(con, "SELECT 1 FROM draws WHERE draw_id = ?", [draw_id]) is None:
         raise ConfigError(f"no draw {draw_id!r} in the warehouse")
 
 
@@ -365,14 +355,6 @@ def _binomial_interval(failures: int, n: int, confidence: float, method: str) ->
     return wilson(failures, n, confidence) if method == "wilson" else clopper_pearson(failures, n, confidence)
 
 
-def _bounds(x: float, n: float, tail: float, method: str) -> tuple[float, float]:
-    """(lower, upper) for a possibly fractional x of n, each bound with `tail` probability beyond it."""
-    if method == "wilson":
-        return _wilson_bounds(x, n, float(sps.norm.ppf(1 - tail)))  # type: ignore[arg-type]
-    x = min(max(x, 0.0), n)
-    return _cp_lower(x, n, tail), _cp_upper(x, n, tail)  # type: ignore[arg-type]
-
-
 def _rate_estimate(
     p: float,
     variance: float,
@@ -394,8 +376,8 @@ def _rate_estimate(
         one_sided = (p, p)
         label = "census"
     else:
-        two = _bounds(p * n_eff, n_eff, (1 - confidence) / 2, method)
-        one_sided = _bounds(p * n_eff, n_eff, 1 - confidence, method)
+        two = tail_bounds(p * n_eff, n_eff, (1 - confidence) / 2, method)  # type: ignore[arg-type]
+        one_sided = tail_bounds(p * n_eff, n_eff, 1 - confidence, method)  # type: ignore[arg-type]
         label = method
     # the bounds always contain the estimate (guards against rounding at p = 0 or 1)
     lo, hi = min(two[0], p), max(two[1], p)
@@ -604,7 +586,7 @@ def estimate(
             [draw_id],
         ).fetchall()
     ]
-    if _table_exists(con, "sample_scores"):
+    if table_exists(con, "sample_scores"):
         rows = con.execute(
             """SELECT i.supplier, i.conversation_id, i.stratum, s.passed, coalesce(s.simulated, false)
                FROM draw_items i LEFT JOIN sample_scores s

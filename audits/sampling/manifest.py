@@ -43,7 +43,7 @@ from audits.sampling.allocate import plan_allocation
 from audits.sampling.draw import draw_id_for
 from audits.sampling.plan import EDGE_CASES, Plan, parse_plan
 from audits.sampling.select import U_DIGITS, order_key, population_summary, population_where
-from audits.warehouse import one
+from audits.warehouse import one, table_exists
 
 POPULATION_FILE = "population.csv"
 DRAW_FILE = "draw.json"
@@ -145,7 +145,7 @@ def _fingerprint(lines: list[str]) -> str:
 
 def export_draw(con: duckdb.DuckDBPyConnection, draw_id: str, out_dir: str | os.PathLike[str]) -> Exported:
     """Write population.csv, draw.json and sample.csv of a stored draw into `out_dir` (created)."""
-    has_table = one(con, "SELECT 1 FROM duckdb_tables() WHERE table_name = 'draws' AND NOT temporary")
+    has_table = table_exists(con, "draws")
     row = (
         one(
             con,

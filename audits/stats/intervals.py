@@ -35,7 +35,7 @@ class Interval:
         return asdict(self)
 
 
-def _wilson_bounds(failures: int, n: int, z: float) -> tuple[float, float]:
+def _wilson_bounds(failures: float, n: float, z: float) -> tuple[float, float]:
     """Wilson (1927) score bounds for quantile z; exactly 0 at x = 0 and exactly 1 at x = n."""
     p = failures / n
     z2 = z * z
@@ -56,14 +56,26 @@ def wilson(failures: int, n: int, confidence: float = 0.95) -> Interval:
     return Interval(lower, upper, failures / n, "wilson", confidence)
 
 
-def _cp_lower(failures: int, n: int, tail: float) -> float:
+def _cp_lower(failures: float, n: float, tail: float) -> float:
     """Clopper-Pearson lower bound with `tail` probability below it; 0 when no failures."""
     return 0.0 if failures == 0 else float(stats.beta.ppf(tail, failures, n - failures + 1))
 
 
-def _cp_upper(failures: int, n: int, tail: float) -> float:
+def _cp_upper(failures: float, n: float, tail: float) -> float:
     """Clopper-Pearson upper bound with `tail` probability above it; 1 when every item failed."""
     return 1.0 if failures == n else float(stats.beta.ppf(1 - tail, failures + 1, n - failures))
+
+
+def tail_bounds(failures: float, n: float, tail: float, method: BoundMethod) -> tuple[float, float]:
+    """(lower, upper), each with `tail` probability beyond it, for a possibly fractional count.
+
+    For an effective sample size (a design-based variance turned into n_eff and x_eff = p n_eff),
+    where the counts need not be whole numbers; the beta quantiles and the Wilson formula accept them.
+    """
+    if method == "wilson":
+        return _wilson_bounds(failures, n, float(stats.norm.ppf(1 - tail)))
+    x = min(max(failures, 0.0), n)
+    return _cp_lower(x, n, tail), _cp_upper(x, n, tail)
 
 
 def clopper_pearson(failures: int, n: int, confidence: float = 0.95) -> Interval:
