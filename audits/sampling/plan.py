@@ -38,8 +38,8 @@ from typing import Any
 
 import yaml
 
+from audits.config import ConfigReader
 from audits.errors import ConfigError
-from audits.stats._checks import is_int, is_real
 
 STRATUM_COLUMNS: tuple[str, ...] = ("supplier", "channel", "handler", "market", "language", "journey")
 ALLOCATIONS: tuple[str, ...] = ("proportional", "equal", "neyman", "fixed")
@@ -171,75 +171,7 @@ class Plan:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 
-class _Reader:
-    """Validation helpers that raise ConfigError naming the file and the key."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {key}: {message}")
-
-    def mapping(self, key: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(key, f"must be a mapping, got {type(value).__name__}")
-        for k in value:
-            if k not in allowed:
-                raise self.fail(
-                    f"{key}.{k}" if key else str(k), f"unknown key; expected one of {', '.join(allowed)}"
-                )
-        return value
-
-    def string(self, key: str, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"must be a non-empty string, got {value!r}")
-        return value
-
-    def strings(
-        self, key: str, value: Any, *, allowed: tuple[str, ...] | None = None, empty: bool = False
-    ) -> tuple[str, ...]:
-        if not isinstance(value, list) or (not value and not empty):
-            raise self.fail(key, f"must be a {'' if empty else 'non-empty '}list of strings, got {value!r}")
-        out = tuple(self.string(f"{key}[{i}]", v) for i, v in enumerate(value))
-        for i, v in enumerate(out):
-            if allowed is not None and v not in allowed:
-                raise self.fail(f"{key}[{i}]", f"unknown value {v!r}; expected one of {', '.join(allowed)}")
-            if v in out[:i]:
-                raise self.fail(f"{key}[{i}]", f"{v!r} is listed twice")
-        return out
-
-    def integer(self, key: str, value: Any, minimum: int) -> int:
-        if not is_int(value) or value < minimum:
-            raise self.fail(key, f"must be an integer >= {minimum}, got {value!r}")
-        return int(value)
-
-    def rate(self, key: str, value: Any, *, low_open: bool = True, high_closed: bool = False) -> float:
-        ok = (
-            is_real(value)
-            and (value > 0 if low_open else value >= 0)
-            and (value <= 1 if high_closed else value < 1)
-        )
-        if not ok:
-            rng = (
-                f"{'0 <' if low_open else '0 <='} {key.rsplit('.', 1)[-1]} {'<= 1' if high_closed else '< 1'}"
-            )
-            raise self.fail(key, f"must be a number with {rng}, got {value!r}")
-        return float(value)
-
-    def date(self, key: str, value: Any) -> dt.date:
-        if isinstance(value, dt.datetime):
-            raise self.fail(key, f"must be a date (YYYY-MM-DD), got a timestamp {value!r}")
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise self.fail(key, f"must be a date (YYYY-MM-DD), got {value!r}")
-
-
-def _population(r: _Reader, raw: Any) -> Population:
+def _population(r: ConfigReader, raw: Any) -> Population:
     d = r.mapping("population", raw, ("from", "to", "suppliers", "channels", "handlers"))
     for k in ("from", "to", "suppliers"):
         if k not in d:
@@ -251,7 +183,7 @@ def _population(r: _Reader, raw: Any) -> Population:
     return Population(date_from, date_to, r.strings("population.suppliers", d["suppliers"]), **opt)
 
 
-def _allocation(r: _Reader, raw: Any) -> Allocation:
+def _allocation(r: ConfigReader, raw: Any) -> Allocation:
     if isinstance(raw, str):
         raw = {"method": raw}
     d = r.mapping("allocation", raw, ("method", "prior_failure_rate", "n"))
@@ -285,7 +217,7 @@ def _allocation(r: _Reader, raw: Any) -> Allocation:
     return Allocation(method)
 
 
-def _size(r: _Reader, raw: Any) -> Size:
+def _size(r: ConfigReader, raw: Any) -> Size:
     d = r.mapping("size", raw, ("n", "tolerable", "expected", "confidence", "method", "margin"))
     if "n" in d:
         if len(d) > 1:
@@ -313,7 +245,7 @@ def _size(r: _Reader, raw: Any) -> Size:
     return Size(tolerable=tolerable, expected=expected, confidence=confidence, method=method)
 
 
-def _edge_cases(r: _Reader, raw: Any) -> tuple[EdgeCase, ...]:
+def _edge_cases(r: ConfigReader, raw: Any) -> tuple[EdgeCase, ...]:
     if not isinstance(raw, list):
         raise r.fail("edge_cases", f"must be a list, got {type(raw).__name__}")
     out: list[EdgeCase] = []
@@ -343,7 +275,7 @@ def _edge_cases(r: _Reader, raw: Any) -> tuple[EdgeCase, ...]:
 
 def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     """Validate a plan given as a dict (parsed YAML or `Plan.to_dict()`); `source` names it in errors."""
-    r = _Reader(str(source))
+    r = ConfigReader(str(source))
     d = r.mapping("", data, _TOP_KEYS)
     for k in ("name", "population", "allocation"):
         if k not in d:
