@@ -20,7 +20,18 @@ import pyarrow.parquet as pq
 import pytest
 
 from audits.errors import ConfigError
-from audits.generator import ASK_HUMAN_PHRASES, DEFAULT_RATES, KINDS, GenerationSummary, core, generate
+from audits.generator import (
+    ACCOUNT_ACTIONS,
+    ASK_HUMAN_PHRASES,
+    BOTS,
+    DEFAULT_RATES,
+    KINDS,
+    OBSERVED,
+    PHRASES,
+    GenerationSummary,
+    core,
+    generate,
+)
 from audits.ingest.load import expand_paths
 
 N = 3000
@@ -228,7 +239,8 @@ def test_planted_counts_match_the_ground_truth_and_the_rates(data: dict[str, Any
     assert gt["generator_version"]
     assert len({(t["conversation_id"], t["kind"]) for t in truth}) == len(truth)
     for t in truth:
-        assert t["supplier"] == data["by_id"][t["conversation_id"]]["supplier"] and t["kind"] in KINDS
+        assert t["supplier"] == data["by_id"][t["conversation_id"]]["supplier"] and t["kind"] in KINDS + OBSERVED
+    assert gt["observed"] == {k: counts[k] for k in OBSERVED}
     for kind, rate in DEFAULT_RATES.items():
         # Each conversation carries a kind with probability `rate`: the count is binomial(N, rate);
         # 4 standard deviations leave a chance of about 1 in 15,000 per kind to fail by bad luck.
@@ -266,6 +278,15 @@ def symptoms(
         for article in t.get("kb_article_ids", []):
             if not set(re.findall(r"\d+", t["text"])) <= live_numbers(kb, article, ts(t["at"])):
                 found.add("kb_contradiction")
+    first_ai = next((t["text"] for t in turns if t["speaker"] == "ai_agent"), None)
+    disclosures = [d.format(bot=name) for d in PHRASES[r["language"]]["disclose"] for _, name in BOTS]
+    if first_ai is not None and not any(first_ai.startswith(d) for d in disclosures):
+        found.add("no_ai_disclosure")
+    verified = False
+    for t in turns:
+        verified = verified or t.get("action") == "verify_identity"
+        if t.get("action") in ACCOUNT_ACTIONS and not verified:
+            found.add("unverified_action")
     start = ts(r["started_at"])
     if any(timedelta(0) < start - e <= timedelta(days=7) for e in earlier[(r["customer_id"], r["journey"])]):
         found.add("repeat_contact")
@@ -289,6 +310,7 @@ def assert_truth_is_exact(
 def test_each_planted_kind_shows_in_the_data_and_nowhere_else(data: dict[str, Any]) -> None:
     assert_truth_is_exact(data["records"], data["truth"], data["kb"])
     assert all(data["planted"][kind] for kind in KINDS)
+    assert all(data["gt_summary"]["observed"][kind] for kind in OBSERVED)
 
 
 def test_chunks_join_up(
@@ -363,7 +385,9 @@ def test_requests_for_a_human_are_written_in_every_language() -> None:
 
 def test_rates_can_be_changed_and_are_checked(tmp_path: Path) -> None:
     none = generate(tmp_path / "none", conversations=300, seed=1, rates=dict.fromkeys(KINDS, 0.0))
-    assert sum(none.planted.values()) == 0 and Path(none.files[-2]).read_bytes() == b""
+    assert sum(none.planted.values()) == 0
+    # only the observed kinds (not planted at a rate) remain in the ground truth
+    assert {t["kind"] for t in read_jsonl(Path(none.files[-2]))} == set(OBSERVED)
     loops = generate(
         tmp_path / "loops", conversations=300, seed=1, rates={"bot_loop": 1.0, "slow_handoff": 0.0}
     )

@@ -13,7 +13,9 @@ clock). Conversations are made in chunks of 50,000: per-chunk attributes are dra
 turns of each conversation come from a short plan of tokens rendered from phrase tables in the
 conversation's language. Each planted kind is drawn per conversation at its rate; a conversation
 without a kind never shows that kind's symptom (no accidental loops, echoes, stale figures or
-repeat contacts), so the ground truth is exact in both directions.
+repeat contacts), so the ground truth is exact in both directions. Two kinds are not planted at a
+rate but recorded wherever they happen (`OBSERVED`): an AI greeting without the AI disclosure and
+an account action without identity verification; the summary counts them under `observed`.
 
 Modules: mix (who, where, what), phrases (the phrase tables), kb (articles and versions), pii
 (personal data), plant (edge-case flags, repeat contacts, customers), plan (a conversation's
@@ -25,12 +27,15 @@ from __future__ import annotations
 
 from audits.generator.core import DEFAULT_START, GENERATOR_VERSION, GenerationSummary, generate
 from audits.generator.kb import ARTICLES
+from audits.generator.mix import ACCOUNT_ACTIONS, BOTS
 from audits.generator.phrases import ASK_HUMAN_PHRASES, PHRASES
 from audits.generator.pii import luhn_valid, nric_checksum
-from audits.generator.plant import DEFAULT_RATES, KINDS
+from audits.generator.plant import DEFAULT_RATES, KINDS, OBSERVED
 from audits.generator.writers import CONVERSATION_SCHEMA, TURN_SCHEMA
 
 __all__ = [
+    "ACCOUNT_ACTIONS",
+    "BOTS",
     "ARTICLES",
     "ASK_HUMAN_PHRASES",
     "CONVERSATION_SCHEMA",
@@ -38,6 +43,7 @@ __all__ = [
     "DEFAULT_START",
     "GENERATOR_VERSION",
     "KINDS",
+    "OBSERVED",
     "PHRASES",
     "TURN_SCHEMA",
     "GenerationSummary",

@@ -18,6 +18,7 @@ from audits.generator.clock import sydney_summer
 from audits.generator.draws import Uniforms, choice, pick, pick_by
 from audits.generator.kb import ARTICLES, stated_figure, version2_times
 from audits.generator.mix import (
+    ACCOUNT_ACTIONS,
     AGENT_NAMES,
     AGENT_POOL,
     AI,
@@ -79,6 +80,7 @@ from audits.generator.plant import (
     F_SLOW,
     HANDLERS_ALLOWED,
     KINDS,
+    OBSERVED,
     Contacts,
     draw_flags,
 )
@@ -229,9 +231,12 @@ class Generator:
                 text = opening
             elif tok == GREET:
                 if agent == 1:
-                    text = (
-                        choice(P["disclose"], u).format(bot=bot_name) + sep if u() < 0.9 else ""
-                    ) + choice(P["hello"], u)
+                    disclosed = u() < 0.9
+                    text = (choice(P["disclose"], u).format(bot=bot_name) + sep if disclosed else "") + choice(
+                        P["hello"], u
+                    )
+                    if not disclosed:
+                        truth["no_ai_disclosure"] = {"turn": idx}
                 else:
                     text = choice(P["intro"], u).format(name=human_name) + sep + choice(P["hello"], u)
                 if verify:
@@ -282,6 +287,8 @@ class Generator:
                 text, kb = fresh(answers + [(a, None) for a in P["info"]])
             elif tok == DONE:
                 text, action = choice(P["done"], u), JOURNEY_ACTION[jrn]
+                if not verify and action in ACCOUNT_ACTIONS:
+                    truth["unverified_action"] = {"turn": idx, "action": action}
             else:
                 key = CUSTOMER_KEYS.get(tok) or AGENT_KEYS[tok]
                 text = said(key) if tok in (ASK, KEEP) else choice(P[key], u)
@@ -309,7 +316,7 @@ class Generator:
                 "previous_conversation_id": f"c-{repeat[0] + 1:09d}",
                 "days_after": round(repeat[1] / 86_400, 2),
             }
-        ch.truth.extend((g, kind, truth[kind]) for kind in KINDS if kind in truth)
+        ch.truth.extend((g, kind, truth[kind]) for kind in KINDS + OBSERVED if kind in truth)
         csat = None
         if u() < 0.3:
             weights = CSAT[0] if outcome == "resolved" else CSAT[1]

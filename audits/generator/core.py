@@ -15,10 +15,10 @@ from typing import Any
 from audits.errors import ConfigError
 from audits.generator.conversation import Generator
 from audits.generator.kb import kb_lines
-from audits.generator.plant import KINDS, check_rates
+from audits.generator.plant import KINDS, OBSERVED, check_rates
 from audits.generator.writers import Columns, Sink
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: the ground truth also lists the observed kinds (plant.OBSERVED)
 DEFAULT_START = date(2026, 11, 1)
 CHUNK = 50_000  # conversations drawn, rendered and written at a time (a Parquet row group each)
 TRUTH_FILE = "_ground_truth.jsonl"
@@ -83,6 +83,7 @@ def generate(
         "\n".join(kb_lines(gen.epoch0, gen.v2_at)) + "\n", encoding="utf-8"
     )
     planted = dict.fromkeys(KINDS, 0)
+    observed = dict.fromkeys(OBSERVED, 0)
     turns = 0
     bar = _progress_bar(conversations, progress)
     with open(out / TRUTH_FILE, "wb") as truth_file, Sink(out, names, fmt, compress) as sink:
@@ -93,7 +94,7 @@ def generate(
             turns += len(ch.turn["text"])
             lines = []
             for g, kind, detail in ch.truth:
-                planted[kind] += 1
+                (planted if kind in planted else observed)[kind] += 1
                 lines.append(json.dumps({"supplier": cols.names["supplier"][g - first], "conversation_id": f"c-{g + 1:09d}",
                                          "kind": kind, "detail": detail}, ensure_ascii=False))  # fmt: skip
             truth_file.write(("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
@@ -104,7 +105,7 @@ def generate(
     summary = {
         "generator_version": GENERATOR_VERSION, "seed": seed, "conversations": conversations, "turns": turns,
         "start": start.isoformat(), "days": days, "format": fmt, "rates": checked, "planted": planted,
-        "files": names[:-1],
+        "observed": observed, "files": names[:-1],
     }  # fmt: skip
     (out / TRUTH_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return GenerationSummary(str(out), conversations, turns, seed, planted, [str(out / n) for n in names])

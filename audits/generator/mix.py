@@ -48,6 +48,8 @@ JOURNEY_ACTION = (
     "issue_refund", "track_order", "block_card", "send_reset_link",
     "update_address", "cancel_subscription", "open_dispute",
 )  # fmt: skip
+# The journey actions that change an account (tracking an order does not): they need identity verified.
+ACCOUNT_ACTIONS = frozenset(JOURNEY_ACTION) - {"track_order"}
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 11, 10, 9, 9, 9, 8, 8, 8, 9, 9, 7, 4, 2)
 # Gap before a turn, in seconds (low, high), per channel: customer, AI agent, human agent.
 GAPS = (

@@ -31,6 +31,9 @@ DEFAULT_RATES: dict[str, float] = {
     "repeat_contact": 0.05,
 }
 KINDS = tuple(DEFAULT_RATES)
+# Kinds not planted at a rate but recorded where they happen: an AI greeting without the disclosure
+# (10% of AI greetings) and an account action without identity verification (per journey, VERIFY_P).
+OBSERVED = ("no_ai_disclosure", "unverified_action")
 F_FAILED, F_LOOP, F_MISSED, F_SLOW, F_PII, F_KB, F_REPEAT = (1 << i for i in range(7))
 # The (ai, human, hybrid) handlers a conversation may have: any, ai only, hybrid only, automated
 HANDLERS_ALLOWED = ((1, 1, 1), (1, 0, 0), (0, 0, 1), (1, 0, 1))
