@@ -22,12 +22,19 @@ Evaluating a stratified sample (strata = suppliers, channels, markets)
                             the same rate as a sum of per-item weights N_h / n_h, for item-level data.
 """
 
+from audits.stats.agreement import AgreementError, cohen_kappa, fleiss_kappa, fleiss_table
 from audits.stats.intervals import (
     Interval,
     beta_binomial_posterior,
     clopper_pearson,
     upper_bound,
     wilson,
+)
+from audits.stats.krippendorff import (
+    krippendorff_alpha,
+    krippendorff_alpha_long,
+    percent_agreement,
+    percent_agreement_long,
 )
 from audits.stats.sample_size import (
     SampleSize,
@@ -46,6 +53,7 @@ from audits.stats.stratified import (
 )
 
 __all__ = [
+    "AgreementError",
     "Interval",
     "SampleSize",
     "SequentialResult",
@@ -56,10 +64,17 @@ __all__ = [
     "attribute_sample_size",
     "beta_binomial_posterior",
     "clopper_pearson",
+    "cohen_kappa",
     "design_weighted_estimate",
     "design_weights",
     "exact_ceil_product",
+    "fleiss_kappa",
+    "fleiss_table",
+    "krippendorff_alpha",
+    "krippendorff_alpha_long",
     "margin_sample_size",
+    "percent_agreement",
+    "percent_agreement_long",
     "sprt",
     "stratified_estimate",
     "upper_bound",
