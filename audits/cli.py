@@ -8,57 +8,20 @@ so `qa-audit --help` starts at once.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
+from audits.cli_common import json_option, warehouse_option
+from audits.cli_common import library_errors as _library_errors
+from audits.cli_common import print_json as _print_json
+from audits.cli_common import table as _table
+
 EXIT_QUARANTINED = 3
 BUNDLED_DATA = Path(__file__).resolve().parents[1] / "data" / "demo"
-
-warehouse_option = click.option(
-    "--warehouse",
-    "-w",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="DuckDB warehouse file. Default: $QA_AUDIT_WAREHOUSE, else data/warehouse.duckdb.",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-
-def _library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's errors into a clean message and exit status 1."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from audits.errors import AuditError  # noqa: PLC0415
-
-        try:
-            return fn(*args, **kwargs)
-        except AuditError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
-
-
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """A plain aligned text table."""
-    if not rows:
-        return "(none)"
-    cells = [[str(r.get(c, "") if r.get(c) is not None else "") for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -660,6 +623,16 @@ def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
     click.echo(f"The warehouse is at {target.resolve()}")
     click.echo("Explore it with: .venv/bin/qa-audit status (or loads, quarantine), or DuckDB itself.")
 
+
+def _register() -> None:
+    """Add the commands that live in their own modules."""
+    from audits import cli_checks  # noqa: PLC0415
+
+    for command in cli_checks.COMMANDS:
+        main.add_command(command)
+
+
+_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
