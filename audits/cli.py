@@ -606,13 +606,13 @@ def demo_data(
 @json_option
 @_library_errors
 def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
-    """Run the ingest flow (Prefect) on the bundled sample data and summarise the warehouse."""
+    """Run the ingest flow (Prefect) on the bundled sample data, check every conversation, summarise."""
     from audits import warehouse as wh  # noqa: PLC0415
     from flows.ingest import ingest_flow  # noqa: PLC0415
 
     source = Path(input_dir) if input_dir else BUNDLED_DATA
     target = wh.resolve_path(warehouse)
-    report = ingest_flow(paths=[str(source)], warehouse=str(target))
+    report = ingest_flow(paths=[str(source)], warehouse=str(target), run_checks=True)
     if as_json:
         _print_json(report)
         return
@@ -620,8 +620,22 @@ def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
     click.echo("")
     click.echo(format_status(report["status"]))
     click.echo("")
+    click.echo(format_check_counts(report["checks"]))
+    click.echo("")
     click.echo(f"The warehouse is at {target.resolve()}")
     click.echo("Explore it with: .venv/bin/qa-audit status (or loads, quarantine), or DuckDB itself.")
+
+
+def format_check_counts(run: dict[str, Any]) -> str:
+    """The automated checks' counts of a run (`CheckRun.to_dict()`), as a table."""
+    rows = [
+        {"check": cid, "pass": c["pass"], "fail": c["fail"], "na": c["na"]}
+        for cid, c in run["checks"].items()
+    ]
+    head = (
+        f"Automated checks on all {run['conversations']} conversations (qa-audit check; table check_results):"
+    )
+    return head + "\n" + _table(rows, ["check", "pass", "fail", "na"])
 
 
 def _register() -> None:

@@ -32,12 +32,16 @@ def test_demo_runs_the_flow_and_is_idempotent(prefect_harness, tmp_path):
     summary = json.loads((BUNDLED_DATA / "_ground_truth_summary.json").read_text())
     assert f"{summary['conversations']} conversations loaded" in first.output
     assert "0 quarantined" in first.output
+    assert f"Automated checks on all {summary['conversations']} conversations" in first.output
+    pii = next(line for line in first.output.splitlines() if line.startswith("pii_echo "))
+    assert pii.split()[2] == str(summary["planted"]["pii_echo"])  # check, pass, fail, na
     again = CliRunner().invoke(main, ["demo", "--warehouse", wh, "--json"])
     assert again.exit_code == 0, again.output
     report = json.loads(again.output)
     assert {r["status"] for r in report["loads"]} == {"already loaded"}
     assert report["status"]["totals"]["conversations"] == summary["conversations"]
     assert report["status"]["totals"]["turns"] == summary["turns"]
+    assert report["checks"]["checks"]["repeat_contact"]["fail"] == summary["planted"]["repeat_contact"]
 
 
 def test_readme_names_the_two_commands():

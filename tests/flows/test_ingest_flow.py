@@ -38,7 +38,7 @@ def test_flow_end_to_end_and_rerun_is_idempotent(prefect_harness, tmp_path):
 
 def test_only_passing_failures_are_retried():
     from audits.errors import InputError, WarehouseBusy
-    from flows.ingest import _worth_retrying
+    from flows.common import worth_retrying
 
     class Failed:
         def __init__(self, exc):
@@ -47,6 +47,6 @@ def test_only_passing_failures_are_retried():
         def result(self):
             raise self.exc
 
-    assert _worth_retrying(None, None, Failed(WarehouseBusy("w.duckdb", 60))) is True
-    assert _worth_retrying(None, None, Failed(OSError("disk"))) is True
-    assert _worth_retrying(None, None, Failed(InputError("a.jsonl", "bad"))) is False
+    assert worth_retrying(None, None, Failed(WarehouseBusy("w.duckdb", 60))) is True
+    assert worth_retrying(None, None, Failed(OSError("disk"))) is True
+    assert worth_retrying(None, None, Failed(InputError("a.jsonl", "bad"))) is False
