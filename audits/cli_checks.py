@@ -1,4 +1,4 @@
-"""`qa-audit check`: run the automated checks over the warehouse and print their counts."""
+"""`qa-audit check` (the automated checks over the warehouse) and `qa-audit calibrate` (agreement)."""
 
 from __future__ import annotations
 
@@ -89,4 +89,56 @@ def check(
     click.echo(f"{run.conversations} conversations checked in {run.seconds:.1f}s (run {run.run_id})")
 
 
-COMMANDS = [check]
+@click.command("calibrate")
+@warehouse_option
+@click.option("--draw", "draw_id", default=None, help="Only the reviews of this draw. Default: all.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.67, show_default=True,
+              help="Flag items whose agreement (Krippendorff's alpha, else kappa) is below this.")  # fmt: skip
+@json_option
+@library_errors
+def calibrate(warehouse: str | None, draw_id: str | None, threshold: float, as_json: bool) -> None:
+    """How well reviewers agree per scorecard item, and each automated check with the reviewers.
+
+    Per item: percent agreement, Cohen's kappa (two reviewers; quadratic weights on ordinal scales),
+    Fleiss' kappa (same number of answers per conversation), Krippendorff's alpha at the scale's
+    level; items below the threshold are flagged. N/A answers are left out.
+    """
+    from audits import warehouse as wh  # noqa: PLC0415
+    from audits.calibrate import calibrate as run  # noqa: PLC0415
+
+    con = wh.connect(warehouse)
+    try:
+        data = run(con, draw_id=draw_id, threshold=threshold)
+    finally:
+        con.close()
+    if as_json:
+        print_json(data)
+        return
+
+    def f(x: float | None) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    rows = [
+        {"item": r["item"], "level": r["level"], "units": r["n_units"], "raters": r["n_raters"],
+         "agree %": "-" if r["percent_agreement"] is None else f"{100 * r['percent_agreement']:.0f}",
+         "kappa": f(r["cohen_kappa"]), "fleiss": f(r["fleiss_kappa"]), "alpha": f(r["krippendorff_alpha"]),
+         "flag": "FLAG" if r["flagged"] else ""}
+        for r in [*data["items"], data["overall"]]
+    ]  # fmt: skip
+    click.echo(
+        table(rows, ["item", "level", "units", "raters", "agree %", "kappa", "fleiss", "alpha", "flag"])
+    )
+    if data["checks"]:
+        click.echo("")
+        rows = [
+            {"item": c["item"], "check": c["check"], "pairs": c["n_pairs"], "kappa": f(c["cohen_kappa"]),
+             "agree %": "-" if c["percent_agreement"] is None else f"{100 * c['percent_agreement']:.0f}",
+             "flag": "FLAG" if c["flagged"] else ""}
+            for c in data["checks"]
+        ]  # fmt: skip
+        click.echo(table(rows, ["item", "check", "pairs", "agree %", "kappa", "flag"]))
+    click.echo(f"{data['ratings']['reviewer']} reviewer answers, {data['ratings']['check']} check answers; "
+               f"flag threshold {threshold}")  # fmt: skip
+
+
+COMMANDS = [check, calibrate]
