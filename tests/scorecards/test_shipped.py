@@ -9,8 +9,16 @@ import pytest
 
 from audits.checks import CHECK_IDS
 from audits.errors import ConfigError
-from audits.ingest.fields import CHANNELS
-from audits.scorecards import Scorecard, load_scorecards, prefill, register_scorecard, score, scorecard_for
+from audits.ingest.fields import CHANNELS, HANDLERS
+from audits.scorecards import (
+    Scorecard,
+    current_versions,
+    load_scorecards,
+    prefill,
+    register_scorecard,
+    score,
+    scorecard_for,
+)
 from tests.conftest import REPO
 
 SHIPPED = REPO / "scorecards"
@@ -23,8 +31,20 @@ def catalogue() -> dict[tuple[str, str], Scorecard]:
 
 def test_every_shipped_file_validates(catalogue: dict[tuple[str, str], Scorecard]) -> None:
     files = sorted(p.name for p in SHIPPED.iterdir() if p.suffix in (".yaml", ".yml"))
-    assert files == ["ai-chat.yaml", "handoff.yaml", "human-voice.yaml"]
-    assert sorted(c.id for c in catalogue.values()) == ["ai-chat", "handoff", "human-voice"]
+    assert files == [
+        "ai-chat.yaml",
+        "ai-voice-email.yaml",
+        "handoff.yaml",
+        "human-digital.yaml",
+        "human-voice.yaml",
+    ]
+    assert sorted(c.id for c in catalogue.values()) == [
+        "ai-chat",
+        "ai-voice-email",
+        "handoff",
+        "human-digital",
+        "human-voice",
+    ]
     assert sorted(Path(c.source).name for c in catalogue.values()) == files
 
 
@@ -69,6 +89,53 @@ def test_ai_chat_covers_what_contracts_ask_of_ai_agents(catalogue: dict[tuple[st
     }
     assert card.item("tone").scale.name == "1-5"
     assert card.item("resolution").scale.fail == ("not_resolved",)
+
+
+def test_ai_voice_email_covers_what_contracts_ask_of_ai_agents(
+    catalogue: dict[tuple[str, str], Scorecard],
+) -> None:
+    card = catalogue[("ai-voice-email", "1")]
+    assert card.channels == ("voice", "email") and card.handlers == ("ai",)
+    checks = _flags(card)
+    assert set(checks) == {
+        "ai_disclosure",
+        "first_response_sla",
+        "identity_before_action",
+        "kb_grounded",
+        "pii_echo",
+        "handoff_missed",
+        "handoff_sla",
+        "bot_loop",
+    }
+    assert {c for c, f in checks.items() if f["critical"]} == {
+        "identity_before_action",
+        "kb_grounded",
+        "pii_echo",
+    }
+    assert {c for c, f in checks.items() if f["section_fail"]} == {"handoff_missed"}
+    assert card.item("tone").scale.name == "1-5"
+    assert card.item("resolution").scale.fail == ("not_resolved",)
+    assert card.item("recording_notice").na_allowed  # email has no recording
+    assert {"intent_understood", "expectations_set", "closing_confirmed"} <= {i.id for i in card.items}
+
+
+def test_human_digital_covers_identity_accuracy_and_written_tone(
+    catalogue: dict[tuple[str, str], Scorecard],
+) -> None:
+    card = catalogue[("human-digital", "1")]
+    assert card.channels == ("chat", "whatsapp", "email", "sms", "social") and card.handlers == ("human",)
+    checks = _flags(card)
+    assert set(checks) == {"first_response_sla", "identity_before_action", "kb_grounded", "pii_echo"}
+    assert {c for c, f in checks.items() if f["critical"]} == {
+        "identity_before_action",
+        "kb_grounded",
+        "pii_echo",
+    }
+    assert card.item("identity_verified").check == "identity_before_action"
+    assert card.item("correct_information").check == "kb_grounded"
+    assert card.item("written_clarity").scale.name == "1-5"
+    assert card.item("kept_private").na_allowed  # only public social posts
+    assert {"greeting_name", "ownership", "resolution_confirmed", "closing"} <= {i.id for i in card.items}
 
 
 def test_human_voice_covers_identity_compliance_and_empathy(
@@ -116,11 +183,30 @@ def test_every_item_tells_the_reviewer_what_passes_and_what_fails(
 def test_each_channel_and_handler_gets_the_right_card(catalogue: dict[tuple[str, str], Scorecard]) -> None:
     for channel in ("chat", "whatsapp", "sms", "social"):
         assert scorecard_for(catalogue, channel, "ai").id == "ai-chat"
+    for channel in ("voice", "email"):
+        assert scorecard_for(catalogue, channel, "ai").id == "ai-voice-email"
     assert scorecard_for(catalogue, "voice", "human").id == "human-voice"
+    for channel in ("chat", "whatsapp", "email", "sms", "social"):
+        assert scorecard_for(catalogue, channel, "human").id == "human-digital"
     for channel in CHANNELS:
         assert scorecard_for(catalogue, channel, "hybrid").id == "handoff"
+    without = {key: card for key, card in catalogue.items() if card.id != "human-digital"}
     with pytest.raises(ConfigError, match="no scorecard applies to channel 'email' and handler 'human'"):
-        scorecard_for(catalogue, "email", "human")
+        scorecard_for(without, "email", "human")
+
+
+def test_every_channel_and_handler_has_exactly_one_shipped_card(
+    catalogue: dict[tuple[str, str], Scorecard],
+) -> None:
+    """Every channel x handler of the interchange format: one current card applies, and it is the one chosen."""
+    current = current_versions(catalogue)
+    for channel in CHANNELS:
+        for handler in HANDLERS:
+            fits = [
+                card.id for card in current.values() if channel in card.channels and handler in card.handlers
+            ]
+            assert len(fits) == 1, (channel, handler, fits)
+            assert scorecard_for(catalogue, channel, handler).id == fits[0], (channel, handler)
 
 
 def test_a_contained_ai_chat_scores_as_computed_by_hand(catalogue: dict[tuple[str, str], Scorecard]) -> None:
@@ -154,7 +240,90 @@ def test_a_contained_ai_chat_scores_as_computed_by_hand(catalogue: dict[tuple[st
     assert leaked.score == 0 and leaked.failed_critical == ("no_pii_echo",)
 
 
+def test_an_email_answered_by_ai_scores_as_computed_by_hand(
+    catalogue: dict[tuple[str, str], Scorecard],
+) -> None:
+    """Email (no recording), verified refund, no hand-off: 4 items N/A, tone 4, all else passes.
+    Weights answered: ai_disclosure 2, first_response 1, intent 2, identity 1, pii 1, kb 1, no_loop 2, tone 1,
+    resolution 3, closing 1 = 15; points 15 - 0.25 (tone 4 = 0.75) = 14.75; score 14.75 / 15 = 59/60.
+    A call where the bot deflected the request for a human (a section fail) and left it unresolved, notice
+    given: weights 15 + recording 1 + handoff_offered 2 = 18; points 14.75 + 1 + 0 - 3 = 12.75; 12.75/18 = 17/24."""
+    card = catalogue[("ai-voice-email", "1")]
+    answers = prefill(
+        card,
+        {
+            "ai_disclosure": "pass",
+            "first_response_sla": "pass",
+            "identity_before_action": "pass",
+            "kb_grounded": "pass",
+            "pii_echo": "pass",
+            "handoff_missed": "na",
+            "handoff_sla": "na",
+            "bot_loop": "pass",
+        },
+    )
+    answers |= {
+        "intent_understood": "yes",
+        "recording_notice": "na",
+        "expectations_set": "na",
+        "tone": "4",
+        "resolution": "resolved",
+        "closing_confirmed": "yes",
+    }
+    result = score(card, answers)
+    assert result.score == 59 / 60 and result.passed
+    assert result.na_items == ("recording_notice", "handoff_offered", "handoff_timely", "expectations_set")
+    deflected = score(
+        card, answers | {"recording_notice": "yes", "handoff_offered": "no", "resolution": "not_resolved"}
+    )
+    assert deflected.score == 17 / 24 and not deflected.passed
+    assert deflected.failed_sections == ("escalation",)
+    assert deflected.failed_items == ("handoff_offered", "resolution") and deflected.failed_critical == ()
+    unverified = score(card, answers | {"identity_verified": "no"})
+    assert unverified.score == 0 and unverified.failed_critical == ("identity_verified",)
+
+
+def test_a_human_email_scores_as_computed_by_hand(catalogue: dict[tuple[str, str], Scorecard]) -> None:
+    """No account action, private channel, no pause (3 items N/A), writing 3, all else passes.
+    Weights answered: first_response 1, greeting 1, pii 1, correct_information 2, written_clarity 2, ownership 2,
+    resolution_confirmed 2, closing 1 = 12; points 12 - 2 x 0.5 (writing 3 = 0.5) = 11; score 11/12.
+    Outcome left unclear and the customer sent elsewhere: 11 - 2 - 2 = 7; 7/12, below the 0.8 pass mark."""
+    card = catalogue[("human-digital", "1")]
+    answers = prefill(
+        card,
+        {
+            "first_response_sla": "pass",
+            "identity_before_action": "na",
+            "kb_grounded": "pass",
+            "pii_echo": "pass",
+        },
+    )
+    answers |= {
+        "greeting_name": "yes",
+        "kept_private": "na",
+        "written_clarity": "3",
+        "kept_informed": "na",
+        "ownership": "yes",
+        "resolution_confirmed": "yes",
+        "closing": "yes",
+    }
+    result = score(card, answers)
+    assert result.score == 11 / 12 and result.passed
+    assert result.na_items == ("identity_verified", "kept_private", "kept_informed")
+    passed_on = score(card, answers | {"ownership": "no", "resolution_confirmed": "no"})
+    assert passed_on.score == 7 / 12 and not passed_on.passed
+    assert passed_on.failed_items == ("ownership", "resolution_confirmed")
+    wrong = score(card, answers | {"correct_information": "no"})
+    assert wrong.score == 0 and wrong.failed_critical == ("correct_information",)
+
+
 def test_shipped_scorecards_register(con: Any, catalogue: dict[tuple[str, str], Scorecard]) -> None:
     for card in catalogue.values():
         register_scorecard(con, card)
-    assert con.execute("SELECT count(*) FROM scorecards").fetchall() == [(3,)]
+    assert con.execute("SELECT scorecard_id, version FROM scorecards ORDER BY 1").fetchall() == [
+        ("ai-chat", "1"),
+        ("ai-voice-email", "1"),
+        ("handoff", "1"),
+        ("human-digital", "1"),
+        ("human-voice", "1"),
+    ]
