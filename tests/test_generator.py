@@ -239,7 +239,9 @@ def test_planted_counts_match_the_ground_truth_and_the_rates(data: dict[str, Any
     assert gt["generator_version"]
     assert len({(t["conversation_id"], t["kind"]) for t in truth}) == len(truth)
     for t in truth:
-        assert t["supplier"] == data["by_id"][t["conversation_id"]]["supplier"] and t["kind"] in KINDS + OBSERVED
+        assert (
+            t["supplier"] == data["by_id"][t["conversation_id"]]["supplier"] and t["kind"] in KINDS + OBSERVED
+        )
     assert gt["observed"] == {k: counts[k] for k in OBSERVED}
     for kind, rate in DEFAULT_RATES.items():
         # Each conversation carries a kind with probability `rate`: the count is binomial(N, rate);

@@ -232,9 +232,9 @@ class Generator:
             elif tok == GREET:
                 if agent == 1:
                     disclosed = u() < 0.9
-                    text = (choice(P["disclose"], u).format(bot=bot_name) + sep if disclosed else "") + choice(
-                        P["hello"], u
-                    )
+                    text = (
+                        choice(P["disclose"], u).format(bot=bot_name) + sep if disclosed else ""
+                    ) + choice(P["hello"], u)
                     if not disclosed:
                         truth["no_ai_disclosure"] = {"turn": idx}
                 else:
