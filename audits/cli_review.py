@@ -3,27 +3,21 @@
 `COMMANDS` holds the three click groups; audits/cli.py adds them to the main `qa-audit` group.
 Each command parses its arguments, makes one library call and prints the result as text, or as
 JSON with --json. Library errors become a one-line message (or a list, for a sheet) and exit 1.
-Only click is imported at module level, so `qa-audit --help` stays fast; the helpers are local
-because audits/cli.py imports this module.
+Only click is imported at module level, so `qa-audit --help` stays fast; the options and output
+helpers are shared with the other command modules (audits.cli_common).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import click
 
-warehouse_option = click.option(
-    "--warehouse",
-    "-w",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="DuckDB warehouse file. Default: $QA_AUDIT_WAREHOUSE, else data/warehouse.duckdb.",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+from audits.cli_common import json_option, warehouse_option
+from audits.cli_common import library_errors as _library_errors
+from audits.cli_common import print_json as _print_json
+from audits.cli_common import table as _table
+
 reviewer_option = click.option("--reviewer", "-r", required=True, help="The reviewer's name.")
 answer_option = click.option(
     "--answer",
@@ -36,37 +30,6 @@ answer_option = click.option(
 comment_option = click.option(
     "--comment", "comments", multiple=True, metavar="ITEM=TEXT", help="A comment on an item; repeatable."
 )
-
-
-def _library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's errors into a clean message and exit status 1."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from audits.errors import AuditError  # noqa: PLC0415
-
-        try:
-            return fn(*args, **kwargs)
-        except AuditError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
-
-
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """A plain aligned text table."""
-    if not rows:
-        return "(none)"
-    cells = [["" if r.get(c) is None else str(r[c]) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
