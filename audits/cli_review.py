@@ -81,9 +81,8 @@ def queue_group() -> None:
     "--scorecards",
     "scorecards_dir",
     type=click.Path(file_okay=False),
-    default="scorecards",
-    show_default=True,
-    help="Folder of scorecard YAML files.",
+    default=None,
+    help="Folder of scorecard YAML files. Default: $QA_AUDIT_SCORECARDS, else ./scorecards, else the shipped ones.",
 )
 @click.option("--scorecard-id", default=None, help="Use this scorecard for every conversation it applies to.")
 @click.option(
@@ -94,7 +93,7 @@ def queue_group() -> None:
 @_library_errors
 def queue_assign(
     draw_id: str, reviewers: tuple[str, ...], calibration_share: float, raters: int, seed: str | None,
-    scorecards_dir: str, scorecard_id: str | None, skip_uncovered: bool, warehouse: str | None, as_json: bool,
+    scorecards_dir: str | None, scorecard_id: str | None, skip_uncovered: bool, warehouse: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Give every item of a draw to one primary reviewer, and a share to others for blind calibration.
 

@@ -71,8 +71,9 @@ def write_jsonl(path: Path, records: list[Any]) -> Path:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tests never see a warehouse set by the developer's shell."""
+    """Tests never see a warehouse (or scorecard folder) set by the developer's shell."""
     monkeypatch.delenv("QA_AUDIT_WAREHOUSE", raising=False)
+    monkeypatch.delenv("QA_AUDIT_SCORECARDS", raising=False)
     yield
 
 

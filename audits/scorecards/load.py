@@ -29,7 +29,16 @@ from audits.scorecards.model import Scorecard, version_key
 from audits.scorecards.parse import parse_scorecard
 
 PathLike = str | os.PathLike[str]
-DEFAULT_FOLDER = "scorecards"
+SHIPPED_FOLDER = Path(__file__).resolve().parents[2] / "scorecards"  # the repository's scorecards/
+
+
+def default_folder() -> Path:
+    """$QA_AUDIT_SCORECARDS, else ./scorecards when it exists, else the scorecards shipped with the code."""
+    env = os.environ.get("QA_AUDIT_SCORECARDS")
+    if env:
+        return Path(env)
+    here = Path("scorecards")
+    return here if here.is_dir() else SHIPPED_FOLDER
 
 
 class _Loader(yaml.SafeLoader):
@@ -102,11 +111,14 @@ def _files(where: PathLike | Iterable[PathLike]) -> list[Path]:
 
 
 def load_scorecards(
-    where: PathLike | Iterable[PathLike] = DEFAULT_FOLDER,
+    where: PathLike | Iterable[PathLike] | None = None,
 ) -> dict[tuple[str, str], Scorecard]:
-    """Every scorecard in a folder (*.yaml, *.yml) or a list of files, keyed (id, version)."""
+    """Every scorecard in a folder (*.yaml, *.yml) or a list of files, keyed (id, version).
+
+    `where` None: `default_folder()` ($QA_AUDIT_SCORECARDS, ./scorecards, or the shipped ones).
+    """
     catalogue: dict[tuple[str, str], Scorecard] = {}
-    for path in _files(where):
+    for path in _files(default_folder() if where is None else where):
         card = load_scorecard(path)
         key = (card.id, card.version)
         if key in catalogue:

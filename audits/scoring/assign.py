@@ -46,8 +46,6 @@ from audits.scorecards import load_scorecards, register_scorecard, scorecard_for
 from audits.scoring.tables import CALIBRATION, PRIMARY, check_draw, ensure_scoring_tables, name
 from audits.warehouse import scalar
 
-DEFAULT_SCORECARDS = "scorecards"
-
 
 @dataclass(frozen=True)
 class AssignResult:
@@ -299,7 +297,7 @@ def assign_reviews(
     _check_options(calibration_share, raters_per_calibration_item, len(roster))
     ensure_scoring_tables(con)
     if scorecards is None:
-        scorecards = load_scorecards(DEFAULT_SCORECARDS)
+        scorecards = load_scorecards()
     chosen, uncovered = _choose_scorecards(con, draw_id, scorecards, scorecard_id, skip_uncovered)
     n_items = int(scalar(con, "SELECT count(*) FROM draw_items WHERE draw_id = ?", [draw_id]))
     todo = sum(n for *_, n in chosen)

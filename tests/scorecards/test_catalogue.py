@@ -114,3 +114,15 @@ def test_a_named_scorecard_must_exist_and_apply(tmp_path: Path) -> None:
         ConfigError, match="scorecard one@1 .* does not apply to channel 'chat' and handler 'human'"
     ):
         scorecard_for(catalogue, "chat", "human", scorecard_id="one")
+
+
+def test_the_default_folder_is_env_then_cwd_then_shipped(tmp_path, monkeypatch):
+    from audits.scorecards.load import SHIPPED_FOLDER, default_folder
+
+    monkeypatch.chdir(tmp_path)
+    assert default_folder() == SHIPPED_FOLDER and (SHIPPED_FOLDER / "ai-chat.yaml").is_file()
+    assert ("ai-chat", "1") in load_scorecards()  # from anywhere, the shipped cards
+    (tmp_path / "scorecards").mkdir()
+    assert default_folder() == Path("scorecards")
+    monkeypatch.setenv("QA_AUDIT_SCORECARDS", str(tmp_path / "elsewhere"))
+    assert default_folder() == tmp_path / "elsewhere"
