@@ -52,7 +52,7 @@ def check(
     from audits import warehouse as wh  # noqa: PLC0415
     from audits.checks.config import load_config  # noqa: PLC0415
     from audits.checks.measure import measure  # noqa: PLC0415
-    from audits.checks.run import Scope, run_checks  # noqa: PLC0415
+    from audits.checks.run import Scope, run_checks, stale_results  # noqa: PLC0415
 
     cfg = load_config(config_path)
     scope = Scope(
@@ -64,9 +64,11 @@ def check(
     try:
         run = run_checks(con, cfg, checks=checks or None, scope=scope, progress=not as_json)
         measures = measure(con, truth) if truth else None
+        stale = stale_results(con)
     finally:
         con.close()
     data: dict[str, Any] = run.to_dict()
+    data["stale_conversations"] = stale
     if measures is not None:
         data["measured"] = {m.check_id: m.to_dict() for m in measures}
     if as_json:
@@ -74,6 +76,9 @@ def check(
         return
     for w in run.warnings:
         click.echo(f"warning: {w}", err=True)
+    if stale:
+        click.echo(f"warning: {stale} conversations outside this run's scope have results that no longer hold "
+                   "(replaced, KB changed, or a later repeat contact); run qa-audit check without a scope", err=True)  # fmt: skip
     rows = []
     for cid, c in data["checks"].items():
         applicable = c["pass"] + c["fail"]

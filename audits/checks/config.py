@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Any
 
+import duckdb
 import yaml
 
 from audits.config import ConfigReader
@@ -159,8 +160,8 @@ def _seconds(r: ConfigReader, key: str, value: Any) -> dict[str, float]:
     d = r.mapping(key, value, (*CHANNELS, "default"))
     out = {}
     for channel, seconds in d.items():
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
-            raise r.fail(f"{key}.{channel}", f"must be a number of seconds > 0, got {seconds!r}")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 1e9:
+            raise r.fail(f"{key}.{channel}", f"must be a number of seconds > 0 and < 1e9, got {seconds!r}")
         out[channel] = float(seconds)
     return out
 
@@ -169,12 +170,18 @@ def _phrases(r: ConfigReader, key: str, value: Any) -> dict[str, tuple[str, ...]
     if not isinstance(value, dict) or not value:
         raise r.fail(key, f"must be a non-empty mapping of language to a list of phrases, got {value!r}")
     out = {}
-    for lang, phrases in value.items():
-        items = r.strings(f"{key}.{lang}", phrases)
-        for i, p in enumerate(items):
-            try:
-                re.compile(p)
-            except re.error as exc:
-                raise r.fail(f"{key}.{lang}[{i}]", f"is not a valid regular expression: {exc}") from exc
-        out[str(lang)] = items
+    con = duckdb.connect()  # phrases run in DuckDB's RE2: validate them there, not with Python's re
+    try:
+        for lang, phrases in value.items():
+            items = tuple(unicodedata.normalize("NFC", p) for p in r.strings(f"{key}.{lang}", phrases))
+            for i, p in enumerate(items):
+                try:
+                    con.execute("SELECT regexp_matches('', ?)", [p]).fetchall()
+                except duckdb.Error as exc:
+                    raise r.fail(
+                        f"{key}.{lang}[{i}]", f"is not a valid RE2 regular expression: {exc}"
+                    ) from exc
+            out[str(lang)] = items
+    finally:
+        con.close()
     return out

@@ -2,21 +2,23 @@
 
 For every agent answer with `kb_article_ids` (a turn with an `action` is a tool call or a button,
 not an answer, and is not judged), each cited article is resolved to the version that was
-live when the turn was sent (the latest `updated_at` at or before it; an ASOF join), so an answer is
-judged against what the KB said then, not what it says now. A turn fails when
+live when the turn was sent (the latest `updated_at` at or before it; versions sharing one are
+ordered by their number), so an answer is judged against what the KB said then, not what it says now. A turn fails when
 
 1. it cites an article with no version live at that time (unknown id, or before its first version);
-2. it states a number (digits, "1,000" read as 1000) that the live versions of the articles it cites
-   (title and body) do not contain and that is not a whole number an earlier customer message gave
-   (an order number the agent repeats; a customer's number is read with its spaces and dashes, so
-   the "90" inside a phone number "+84 90 516 6302" excuses nothing): the answer gives a figure the
-   KB does not back; or
-3. the conversation's language is one of `kb_languages` and the turn's TF-IDF cosine similarity to
-   every cited version is below `min_similarity`: the answer is not about the article it cites.
+2. it states a figure that the live versions of the articles it cites (title and body) do not
+   contain. Figures are compared as values ("1,000" is 1000, "10.00" is 10, "1.50" is 1.5). A run of
+   figures as written (an order number "ORD-2026-1234", a phone number "+84 90 516 6302", "5-10")
+   that an earlier customer message gave whole is the customer's, not a claim, and is excused as a
+   whole; so the "90" inside that phone number excuses nothing elsewhere; or
+3. the conversation's language (its primary subtag: `en-SG` is `en`) is one of `kb_languages` and
+   the turn's TF-IDF cosine similarity to every cited version is below `min_similarity`: the answer is
+   not about the article it cites. A conversation without a language is not tested for similarity.
 
 TF-IDF as scikit-learn's `TfidfVectorizer` does it (smooth idf = ln((1 + N) / (1 + df)) + 1, raw term
 counts, L2 normalised, terms outside the vocabulary ignored), fitted on the KB's article versions
-with the vocabulary capped at the `max_vocabulary` most frequent terms, and computed in SQL, so the
+with the vocabulary capped at the `max_vocabulary` terms most frequent across the KB (as
+`max_features` does), and computed in SQL, so the
 whole warehouse is scored in one set-based pass. Tokens are runs of letters and digits, two or more
 characters, lower-cased.
 
@@ -30,29 +32,36 @@ from audits.checks.catalogue import AGENTS
 from audits.checks.config import CheckConfig
 from audits.ingest.fieldsql import q
 
-TOKENS = r"list_filter(regexp_split_to_array(lower(coalesce({0}, '')), '[^\p{{L}}\p{{N}}]+'), lambda w: length(w) >= 2)"
+TOKENS = r"list_filter(regexp_split_to_array(lower(chk_text({0})), '[^\p{{L}}\p{{N}}]+'), lambda w: length(w) >= 2)"
 
 
 def prepare(cfg: CheckConfig) -> list[str]:
     """Statements that build the temp tables the kb_grounded query reads."""
-    langs = "(" + ", ".join(q(x) for x in cfg.kb_languages) + ")" if cfg.kb_languages else "(NULL)"
+    langs = "(" + ", ".join(q(x.lower()) for x in cfg.kb_languages) + ")" if cfg.kb_languages else "(NULL)"
     return [
+        # The version live at the turn: the latest updated_at at or before it; versions sharing an
+        # updated_at are ordered by their number (then name), so the choice never depends on row order.
         f"""
         CREATE OR REPLACE TEMP TABLE _kb_live AS
         SELECT x.*, k.version, k.title, k.body
-        FROM (SELECT t.supplier, t.conversation_id, t.turn_index, t.text,
-                     coalesce(t.sent_at, c.started_at) AS turn_at, c.language IN {langs} AS similar_lang,
+        FROM (SELECT t.supplier, t.conversation_id, t.turn_index, chk_text(t.text) AS text,
+                     coalesce(t.sent_at, c.started_at) AS turn_at,
+                     coalesce(lower(split_part(c.language, '-', 1)) IN {langs}, false) AS similar_lang,
                      unnest(list_distinct(t.kb_article_ids)) AS article_id
               FROM _t t JOIN _c c USING (supplier, conversation_id)
               WHERE t.speaker IN {AGENTS} AND t.action IS NULL AND len(t.kb_article_ids) > 0) x
-        ASOF LEFT JOIN kb_articles k ON x.article_id = k.article_id AND x.turn_at >= k.updated_at
+        LEFT JOIN kb_articles k ON x.article_id = k.article_id AND k.updated_at <= x.turn_at
+        QUALIFY row_number() OVER (
+            PARTITION BY x.supplier, x.conversation_id, x.turn_index, x.article_id
+            ORDER BY k.updated_at DESC NULLS LAST, TRY_CAST(k.version AS BIGINT) DESC NULLS LAST,
+                     k.version DESC) = 1
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE _kb_idf AS
         WITH docs AS (SELECT article_id, version, unnest({TOKENS.format("title || ' ' || body")}) AS term
                       FROM kb_articles),
-             df AS (SELECT term, count(DISTINCT (article_id, version)) AS df FROM docs GROUP BY term
-                    ORDER BY df DESC, term LIMIT {cfg.max_vocabulary})
+             df AS (SELECT term, count(DISTINCT (article_id, version)) AS df, count(*) AS tf FROM docs
+                    GROUP BY term ORDER BY tf DESC, term LIMIT {cfg.max_vocabulary})
         SELECT term, ln((1 + n) / (1 + df)) + 1 AS idf
         FROM df, (SELECT count(*) AS n FROM kb_articles)
         """,
@@ -95,12 +104,11 @@ def prepare(cfg: CheckConfig) -> list[str]:
 
 def kb_grounded(cfg: CheckConfig) -> str:
     return rf"""
-    WITH cust AS (
-        SELECT supplier, conversation_id,
-               list(struct_pack(i := turn_index, n := list_transform(
-                   regexp_extract_all(text, '\d+(?:[ .,-]\d+)*'), lambda x: replace(x, ',', '')))) AS nums
-        FROM _t WHERE speaker = 'customer' AND regexp_matches(text, '[0-9]')
-        GROUP BY supplier, conversation_id
+    WITH cust AS (  -- every run of figures a customer wrote, with the first turn that wrote it
+        SELECT supplier, conversation_id, chk_run_key(r) AS run, min(turn_index) AS first_turn
+        FROM (SELECT supplier, conversation_id, turn_index, unnest(chk_runs(text)) AS r
+              FROM _t WHERE speaker = 'customer' AND regexp_matches(text, '[0-9]'))
+        GROUP BY ALL
     ), turn AS (
         SELECT supplier, conversation_id, turn_index, any_value(text) AS text,
                list(article_id || CASE WHEN version IS NULL THEN '' ELSE ' v' || version END
@@ -110,12 +118,21 @@ def kb_grounded(cfg: CheckConfig) -> str:
                string_agg(article_id || ' v' || version || ': ' || chk_clip(body), ' | ' ORDER BY article_id)
                    AS kb_text
         FROM _kb_live GROUP BY supplier, conversation_id, turn_index
+    ), runs AS (  -- the agent's runs of figures that no earlier customer message gave whole
+        SELECT r.supplier, r.conversation_id, r.turn_index, r.run
+        FROM (SELECT supplier, conversation_id, turn_index, unnest(chk_runs(text)) AS run FROM turn) r
+        LEFT JOIN cust c ON c.supplier = r.supplier AND c.conversation_id = r.conversation_id
+             AND c.run = chk_run_key(r.run) AND c.first_turn < r.turn_index
+        WHERE c.run IS NULL
+    ), unbacked AS (
+        SELECT r.supplier, r.conversation_id, r.turn_index,
+               list_distinct(list_filter(flatten(list(chk_numbers(r.run))),
+                                         lambda n: NOT list_contains(any_value(t.kb_numbers), n))) AS numbers
+        FROM runs r JOIN turn t USING (supplier, conversation_id, turn_index)
+        GROUP BY ALL
     ), judged AS (
-        SELECT t.*, s.similarity,
-               list_distinct(list_filter(chk_numbers(t.text), lambda n: NOT list_contains(t.kb_numbers, n)
-                   AND NOT list_contains(flatten(list_transform(list_filter(coalesce(c.nums, []),
-                       lambda x: x.i < t.turn_index), lambda x: x.n)), n))) AS unbacked
-        FROM turn t LEFT JOIN cust c USING (supplier, conversation_id)
+        SELECT t.*, s.similarity, coalesce(u.numbers, []) AS unbacked
+        FROM turn t LEFT JOIN unbacked u USING (supplier, conversation_id, turn_index)
         LEFT JOIN _kb_sim s USING (supplier, conversation_id, turn_index)
     ), failing AS (
         SELECT supplier, conversation_id, turn_index,
@@ -133,7 +150,8 @@ def kb_grounded(cfg: CheckConfig) -> str:
     SELECT c.supplier, c.conversation_id,
            CASE WHEN t.n IS NULL OR NOT exists(SELECT 1 FROM kb_articles) THEN 'na'
                 WHEN f.turn IS NULL THEN 'pass' ELSE 'fail' END AS outcome,
-           f.turn, f.evidence || CASE WHEN f.n > 1 THEN ' (and ' || (f.n - 1) || ' more turns)' ELSE '' END AS evidence
+           f.turn, f.evidence || CASE WHEN f.n > 1 THEN ' (and ' || (f.n - 1) || ' more turns)' ELSE '' END
+               AS evidence
     FROM _c c
     LEFT JOIN (SELECT supplier, conversation_id, count(*) AS n FROM turn GROUP BY ALL) t
         USING (supplier, conversation_id)

@@ -6,14 +6,14 @@ read it the same) and, where the format has one, a checksum that a candidate mus
 =============  ==============================================================  ===========================
 kind           format                                                          validated by
 =============  ==============================================================  ===========================
-card_number    13-19 digits, optionally grouped by spaces or dashes            Luhn (a valid Thai id wins)
+card_number    13-19 digits, grouped by spaces, dots or dashes                 Luhn (a valid Thai id wins)
 email          local@domain.tld                                                -
-phone          international (+CC ...) or national (0...) with 8-15 digits     digit count
-sg_nric        S/T/F/G + 7 digits + letter (Singapore NRIC/FIN)                check letter
-my_mykad       YYMMDD-PB-###G (Malaysia)                                       month and day
+phone          +CC, (area) or a leading 0, then 8-15 digits in all             digit count, not a date
+sg_nric        S/T/F/G + 7 digits + letter, any case (Singapore NRIC/FIN)      check letter
+my_mykad       YYMMDD-PB-###G, dashes optional (Malaysia)                      month and day
 id_nik         16 digits, province code 11-94 (Indonesia NIK)                  birth date field
 ph_id          PhilSys 4-4-4, SSS 2-7-1, UMID 4-7-1 (Philippines)              no leading 0 (phones have one)
-th_id          13 digits, often 1-4-5-2-1 (Thailand)                           mod-11 check digit
+th_id          13 digits, 1-4-5-2-1 with dashes, spaces or none (Thailand)     mod-11 check digit
 =============  ==============================================================  ===========================
 
 `SQL_MACROS` defines the checksums as DuckDB macros; `sql_pii_kinds(expr)` is a SQL expression
@@ -26,14 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-CARD = r"(?:\d[ -]?){12,18}\d"
+CARD = r"(?:\d[ .-]?){12,18}\d"
 EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-PHONE = r"(?:\+\d{1,3}|\b0)[ -]?\(?\d{1,4}\)?(?:[ -]?\d{2,5}){1,4}"
-SG_NRIC = r"\b[STFG]\d{7}[A-Z]\b"
-MY_MYKAD = r"\b\d{6}-\d{2}-\d{4}\b"
+PHONE = r"(?:\+\d{1,3}|\(\d{1,4}\)|\b0)[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,5}){1,4}"
+SG_NRIC = r"\b[STFGstfg]\d{7}[A-Za-z]\b"
+MY_MYKAD = r"\b\d{6}-?\d{2}-?\d{4}\b"
 ID_NIK = r"\b\d{16}\b"
 PH_ID = r"\b(?:\d{4}-\d{4}-\d{4}|\d{2}-\d{7}-\d|\d{4}-\d{7}-\d)\b"
-TH_ID = r"\b(?:\d-\d{4}-\d{5}-\d{2}-\d|\d{13})\b"
+TH_ID = r"\b\d[ -]?\d{4}[ -]?\d{5}[ -]?\d{2}[ -]?\d\b"
 
 PATTERNS: dict[str, str] = {
     "card_number": CARD,
@@ -55,12 +55,17 @@ CREATE OR REPLACE TEMP MACRO pii_luhn(d) AS
         CASE WHEN i % 2 = 0 THEN pii_dig(d, length(d) - i)
              WHEN pii_dig(d, length(d) - i) * 2 > 9 THEN pii_dig(d, length(d) - i) * 2 - 9
              ELSE pii_dig(d, length(d) - i) * 2 END)) % 10 = 0;
+CREATE OR REPLACE TEMP MACRO pii_card_groups(g) AS list_bool_or(list_transform(range(1, len(g) + 1), lambda k:
+    (length(array_to_string(g[1:k], '')) BETWEEN 13 AND 19 AND pii_luhn(array_to_string(g[1:k], '')))
+    OR (length(array_to_string(g[k:], '')) BETWEEN 13 AND 19 AND pii_luhn(array_to_string(g[k:], '')))));
+CREATE OR REPLACE TEMP MACRO pii_card(m) AS pii_card_groups(string_split_regex(m, '[ .-]'));
+CREATE OR REPLACE TEMP MACRO pii_date(s) AS regexp_matches(s, '^\d{1,2}[-/. ]\d{1,2}[-/. ]\d{2,4}$');
 CREATE OR REPLACE TEMP MACRO pii_nric(s) AS
     substr(CASE WHEN s[1] IN ('S', 'T') THEN 'JZIHGFEDCBA' ELSE 'XWUTRQPNMLK' END,
         (1 + (list_sum(list_transform(range(7), lambda i: pii_dig(s, i + 2) * [2, 7, 6, 5, 4, 3, 2][i + 1]))
               + CASE WHEN s[1] IN ('T', 'G') THEN 4 ELSE 0 END) % 11)::BIGINT, 1) = s[9];
 CREATE OR REPLACE TEMP MACRO pii_mykad(s) AS
-    s[3:4]::INTEGER BETWEEN 1 AND 12 AND s[5:6]::INTEGER BETWEEN 1 AND 31;
+    pii_digits(s)[3:4]::INTEGER BETWEEN 1 AND 12 AND pii_digits(s)[5:6]::INTEGER BETWEEN 1 AND 31;
 CREATE OR REPLACE TEMP MACRO pii_nik(s) AS
     s[1:2]::INTEGER BETWEEN 11 AND 94 AND (s[7:8]::INTEGER % 40) BETWEEN 1 AND 31
     AND s[9:10]::INTEGER BETWEEN 1 AND 12;
@@ -84,12 +89,12 @@ def sql_pii_kinds(expr: str) -> str:
         )
 
     parts = [
-        found("card_number", "pii_luhn(pii_digits(m)) AND NOT pii_thai(pii_digits(m))"),
+        found("card_number", "pii_card(m) AND NOT pii_thai(pii_digits(m))"),
         f"CASE WHEN regexp_matches({expr}, '{EMAIL}') THEN ['email'] ELSE [] END",
-        found("phone", "pii_phone(m) AND NOT pii_luhn(pii_digits(m))"),
-        found("sg_nric", "pii_nric(m)"),
+        found("phone", "pii_phone(m) AND NOT pii_card(m) AND NOT pii_date(m)"),
+        found("sg_nric", "pii_nric(upper(m))"),
         found("my_mykad", "pii_mykad(m)"),
-        found("id_nik", "pii_nik(m) AND NOT pii_luhn(m)"),
+        found("id_nik", "pii_nik(m) AND NOT pii_card(m)"),
         found("ph_id", "NOT starts_with(m, '0')"),
         found("th_id", "pii_thai(pii_digits(m))"),
     ]
@@ -107,7 +112,23 @@ def luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def card(text: str) -> bool:
+    """A card number in a run of digit groups: the whole run, or its first or last groups, 13-19 digits
+    passing Luhn (so a card number written before or after an expiry date or a CVV is still found)."""
+    groups = re.split(r"[ .-]", text)
+    for k in range(1, len(groups) + 1):
+        for part in ("".join(groups[:k]), "".join(groups[k - 1 :])):
+            if 13 <= len(part) <= 19 and luhn(part):
+                return True
+    return False
+
+
+def _date(s: str) -> bool:
+    return re.fullmatch(r"\d{1,2}[-/. ]\d{1,2}[-/. ]\d{2,4}", s) is not None
+
+
 def _nric(s: str) -> bool:
+    s = s.upper()
     weights = (2, 7, 6, 5, 4, 3, 2)
     total = sum(int(d) * w for d, w in zip(s[1:8], weights, strict=True))
     total += 4 if s[0] in "TG" else 0
@@ -126,10 +147,10 @@ def _digits(s: str) -> str:
 
 
 _VALID: dict[str, Callable[[str], bool]] = {
-    "card_number": lambda m: luhn(_digits(m)) and not _thai(_digits(m)),
-    "phone": lambda m: 8 <= len(_digits(m)) <= 15 and not luhn(_digits(m)),
+    "card_number": lambda m: card(m) and not _thai(_digits(m)),
+    "phone": lambda m: 8 <= len(_digits(m)) <= 15 and not card(m) and not _date(m),
     "sg_nric": _nric,
-    "my_mykad": lambda m: 1 <= int(m[2:4]) <= 12 and 1 <= int(m[4:6]) <= 31,
+    "my_mykad": lambda m: 1 <= int(_digits(m)[2:4]) <= 12 and 1 <= int(_digits(m)[4:6]) <= 31,
     "id_nik": lambda m: (
         11 <= int(m[:2]) <= 94 and 1 <= int(m[6:8]) % 40 <= 31 and 1 <= int(m[8:10]) <= 12 and not luhn(m)
     ),

@@ -6,8 +6,12 @@ earlier results of those conversations and checks and records the run. A crash p
 earlier results in place; a re-run recomputes the same rows (checks are deterministic SQL), so
 running twice changes nothing but the run log.
 
-Each result row keeps the conversation's `content_hash` at the time it was checked: a corrected
-re-export of a conversation shows up as a result whose hash no longer matches (`stale_results`).
+Each result row keeps the conversation's `content_hash` at the time it was checked, and each run the
+KB's fingerprint, so `stale_results` finds results that no longer hold: a corrected re-export of the
+conversation, a KB changed since (kb_grounded), or a repeat contact loaded later (repeat_contact).
+
+Two runs on one connection or warehouse at once: the second's write conflicts and is refused with a
+`WarehouseBusy` error (retry it); nothing is half written.
 """
 
 from __future__ import annotations
@@ -26,9 +30,14 @@ from audits.checks import CHECK_IDS, grounding
 from audits.checks import catalogue as cat
 from audits.checks.config import CheckConfig, load_config
 from audits.checks.pii import SQL_MACROS
-from audits.errors import ConfigError
+from audits.errors import ConfigError, WarehouseBusy
 from audits.ingest.fieldsql import q
 from audits.warehouse import scalar
+
+KB_FINGERPRINT = (
+    "SELECT sha256(coalesce(string_agg(article_id || chr(31) || version || chr(31) || coalesce(content_hash, ''), "
+    "chr(30) ORDER BY article_id, version), '')) FROM kb_articles"
+)
 
 CATALOGUE: tuple[cat.Check, ...] = (
     cat.Check("ai_disclosure", "1", "AI disclosure in the first AI turn", cat.ai_disclosure),
@@ -76,7 +85,9 @@ CREATE TABLE IF NOT EXISTS check_runs (
     config_hash VARCHAR,
     config JSON,
     counts JSON,                 -- per check: pass, fail, na
-    timings JSON                 -- seconds per check
+    timings JSON,                -- seconds per check
+    warnings VARCHAR[],
+    kb_fingerprint VARCHAR       -- sha256 of the KB's (article, version, content hash) when it ran
 );
 """
 
@@ -207,6 +218,9 @@ def run_checks(
             )
             timings[check.check_id] = time.perf_counter() - t
             bar.update(1)
+    except BaseException:
+        con.execute("DROP TABLE IF EXISTS _check_new")
+        raise
     finally:
         bar.close()
         for table in ("_handoff", "_kb_live", "_kb_idf", "_kb_vec", "_kb_sim"):
@@ -231,12 +245,16 @@ def run_checks(
         )
         seconds = time.perf_counter() - t0
         con.execute(
-            "INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, started, dt.datetime.now(dt.UTC), seconds, [c.check_id for c in selected],
              json.dumps(scope.to_dict()), n, cfg.config_hash, json.dumps(cfg.to_dict(), ensure_ascii=False),
-             json.dumps(counts), json.dumps(timings)],
+             json.dumps(counts), json.dumps(timings), warnings, scalar(con, KB_FINGERPRINT)],
         )  # fmt: skip
         con.execute("COMMIT")
+    except duckdb.TransactionException as exc:
+        con.execute("ROLLBACK")
+        where = scalar(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+        raise WarehouseBusy(str(where or "the warehouse"), 0) from exc
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -268,13 +286,22 @@ def check_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
 
 
 def stale_results(con: duckdb.DuckDBPyConnection) -> int:
-    """Conversations whose stored results were computed on content that has since been replaced."""
+    """Conversations with a stored result that no longer holds: the conversation was replaced since, the
+    KB changed since its kb_grounded result, or a later contact changed its repeat_contact outcome."""
     ensure_tables(con)
     return int(
         scalar(
             con,
-            "SELECT count(DISTINCT (r.supplier, r.conversation_id)) FROM check_results r "
-            "JOIN conversations c USING (supplier, conversation_id) WHERE r.content_hash <> c.content_hash",
+            f"""
+            SELECT count(DISTINCT (r.supplier, r.conversation_id))
+            FROM check_results r JOIN conversations c USING (supplier, conversation_id)
+            LEFT JOIN check_runs k ON k.run_id = r.run_id
+            WHERE r.content_hash <> c.content_hash
+               OR (r.check_id = 'kb_grounded' AND k.kb_fingerprint IS DISTINCT FROM ({KB_FINGERPRINT}))
+               OR (r.check_id = 'repeat_contact' AND r.outcome <> CASE
+                     WHEN c.customer_id IS NULL OR c.journey IS NULL OR c.followed_by_repeat IS NULL THEN 'na'
+                     WHEN c.followed_by_repeat THEN 'fail' ELSE 'pass' END)
+            """,
         )
         or 0
     )

@@ -286,8 +286,8 @@ def aggregate_turns(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE turn_agg AS
         SELECT _line, n_turns, n_customer_turns, n_ai_agent_turns, n_human_agent_turns, n_system_turns,
-               epoch(list_min(list_filter(agent_times, lambda x: x >= first_customer_at)) - first_customer_at)
-                   AS first_response_seconds,
+               epoch(list_sort(list_filter(agent_turns, lambda x: x.i > first_customer_i))[1].t
+                     - first_customer_at) AS first_response_seconds,
                sha256(array_to_string(list_sort(turn_contents), chr(30))) AS turns_hash,
                any_bad OR index_nulls OR len(list_distinct(indexes)) <> len(indexes)
                    OR times <> list_sort(times) AS has_problem
@@ -297,8 +297,10 @@ def aggregate_turns(con: duckdb.DuckDBPyConnection) -> None:
                    count_if(speaker = 'ai_agent')::INTEGER AS n_ai_agent_turns,
                    count_if(speaker = 'human_agent')::INTEGER AS n_human_agent_turns,
                    count_if(speaker = 'system')::INTEGER AS n_system_turns,
-                   min(sent_at) FILTER (WHERE speaker = 'customer') AS first_customer_at,
-                   list(sent_at) FILTER (WHERE speaker IN ('ai_agent', 'human_agent')) AS agent_times,
+                   min(turn_index) FILTER (WHERE speaker = 'customer') AS first_customer_i,
+                   arg_min(sent_at, turn_index) FILTER (WHERE speaker = 'customer') AS first_customer_at,
+                   list({{'i': turn_index, 't': sent_at}}) FILTER (WHERE speaker IN ('ai_agent', 'human_agent'))
+                       AS agent_turns,
                    bool_or(_bad) AS any_bad,
                    count(turn_index) <> count(*) AS index_nulls,
                    list(turn_index) AS indexes,

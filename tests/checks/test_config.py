@@ -36,7 +36,10 @@ def test_an_overlay_merges_maps_and_replaces_lists(tmp_path: Path) -> None:
         ("first_response_sla_seconds: {fax: 10}\n", "first_response_sla_seconds.fax: unknown key"),
         ("loop: {agent_repeats: 1}\n", "loop.agent_repeats: must be an integer >= 2"),
         ("kb_grounding: {min_similarity: 2}\n", "kb_grounding.min_similarity: must be a number"),
-        ("disclosure_phrases: {en: ['(unclosed']}\n", "disclosure_phrases.en[0]: is not a valid regular"),
+        ("disclosure_phrases: {en: ['(unclosed']}\n", "disclosure_phrases.en[0]: is not a valid RE2 regular"),
+        # valid in Python's re, not in RE2 (DuckDB): refused here, not by a crash in the middle of a run
+        ("disclosure_phrases: {en: ['(?!bot)x']}\n", "disclosure_phrases.en[0]: is not a valid RE2 regular"),
+        ("first_response_sla_seconds: {chat: .inf}\n", "first_response_sla_seconds.chat: must be a number"),
         ("nonsense: 1\n", "nonsense: unknown key"),
         ("loop: [\n", "(line 2): not valid YAML"),
     ],
@@ -47,3 +50,9 @@ def test_errors_name_the_file_and_the_key(tmp_path: Path, text: str, where: str)
     with pytest.raises(ConfigError) as e:
         load_config(f)
     assert str(e.value).startswith(str(f)) and where in str(e.value), str(e.value)
+
+
+def test_re2_only_syntax_is_accepted(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("disclosure_phrases: {zh: ['\\p{Han}+助理']}\n", encoding="utf-8")
+    assert load_config(f).disclosure_phrases["zh"] == ("\\p{Han}+助理",)

@@ -26,6 +26,16 @@ CASES = [
     ("Thai ID 1-1017-00230-59-7", ["th_id"]),  # check digit (11 - sum(d_i * (13 - i)) mod 11) mod 10
     ("Thai ID 1-1017-00230-59-3", []),
     ("Refunds take 5-10 business days; order #1234567; within 14 days", []),
+    # found by a review: cards followed by an expiry date, dotted cards, phones in parentheses or with
+    # dots, NRICs in lower case, Thai ids with spaces; and dates that are not phones
+    ("card 4111 1111 1111 1111 12 25", ["card_number"]),
+    ("card 4111.1111.1111.1111", ["card_number"]),
+    ("call (212) 555-0123", ["phone"]),
+    ("call 0812.3456.7890", ["phone"]),
+    ("nric s1234567d", ["sg_nric"]),
+    ("Thai ID 1 1017 00230 59 7", ["th_id"]),
+    ("IC 850312145678", ["my_mykad"]),
+    ("on 05-11-2026 and 05 11 2026", []),
 ]
 
 

@@ -166,3 +166,47 @@ def test_tau_tool_calls_are_not_judged_as_answers(tau: Any) -> None:
     """tau-bench cites the policy section on tool-call turns only; a tool call is not an answer."""
     assert set(outcomes(tau, "kb_grounded").values()) == {"na"}
     assert set(outcomes(tau, "ai_disclosure").values()) == {"fail"}  # GPT-4o never says it is an AI
+
+
+def test_results_go_stale_when_the_kb_or_a_later_contact_changes_them(con: Any, tmp_path: Path) -> None:
+    first = conv(conversation_id="a", customer_id="cust-9")
+    load_file(con, write_jsonl(tmp_path / "a.jsonl", [first]))
+    kb = {"article_id": "kb-refund", "version": "1", "title": "Refunds", "body": "Refunds take 5-7 business days.",
+          "updated_at": "2026-01-01T00:00:00+00:00"}  # fmt: skip
+    load_file(con, write_jsonl(tmp_path / "kb.jsonl", [kb]), kind="kb_articles")
+    run_checks(con)
+    assert stale_results(con) == 0
+    again = conv(conversation_id="b", customer_id="cust-9", started_at="2026-11-02T10:00:00+08:00",
+                 ended_at="2026-11-02T10:06:00+08:00")  # fmt: skip
+    load_file(con, write_jsonl(tmp_path / "b.jsonl", [again]))
+    run_checks(con, scope=Scope(date_from=__import__("datetime").date(2026, 11, 2)))  # b only
+    assert stale_results(con) == 1  # a's repeat_contact: now followed by b
+    run_checks(con)
+    assert stale_results(con) == 0
+    load_file(con, write_jsonl(tmp_path / "kb2.jsonl", [kb | {"version": "2", "updated_at": "2026-06-01T00:00:00+00:00"}]),
+              kind="kb_articles")  # fmt: skip
+    assert stale_results(con) == 2  # both kb_grounded results were judged under the old KB
+
+
+def test_a_failed_run_leaves_nothing_behind(
+    con: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audits.checks import run as runner
+
+    load_file(con, write_jsonl(tmp_path / "a.jsonl", [conv()]))
+    run_checks(con)
+    before = results(con)
+
+    def broken(cfg: Any) -> str:
+        return "SELECT nonsense FROM _c"
+
+    check = runner.BY_ID["bot_loop"]
+    monkeypatch.setitem(
+        runner.BY_ID, "bot_loop", type(check)(check.check_id, check.version, check.title, broken)
+    )
+    monkeypatch.setattr(runner, "CATALOGUE", tuple(runner.BY_ID.values()))
+    with pytest.raises(Exception, match="nonsense"):
+        run_checks(con)
+    assert results(con) == before
+    tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+    assert not tables & {"_check_new", "_handoff", "_kb_live", "_kb_idf", "_kb_vec", "_kb_sim"}
