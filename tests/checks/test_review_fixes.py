@@ -38,7 +38,9 @@ def test_first_response_follows_turn_order(check: Any, con: Any) -> None:
         "first reply after 300 s (SLA 60 s): Looking.",
     )
     assert r.outcome("untimed-reply", "first_response_sla") == "na"
-    derived = dict(con.execute("SELECT conversation_id, first_response_seconds FROM conversations").fetchall())
+    derived = dict(
+        con.execute("SELECT conversation_id, first_response_seconds FROM conversations").fetchall()
+    )
     assert derived == {"same-second": 300, "untimed-reply": None}  # the ingest's column, the same rule
 
 
