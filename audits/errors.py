@@ -2,8 +2,12 @@
 
     AuditError
     ├── ConfigError            a setting or an argument is invalid
+    │   ├── AgreementError     bad ratings for an agreement statistic (audits.stats.agreement)
+    │   ├── LifecycleError     a finding's event not allowed in its state (audits.trace.lifecycle)
+    │   └── UnknownFinding     no finding with that id (audits.trace.lifecycle)
     ├── InputError             a file cannot be read at all (missing, unknown format, bad columns)
-    │   └── AdapterError       a platform export does not have the shape its adapter expects
+    │   ├── AdapterError       a platform export does not have the shape its adapter expects
+    │   └── SheetError         a review sheet (CSV) with problems, all listed (audits.scoring.sheets)
     ├── WarehouseError         the DuckDB warehouse cannot be opened or written
     │   └── WarehouseBusy      another process holds the warehouse past the retry budget
     └── ContractMismatch       the SQL contract and the Great Expectations run disagree (a bug)
