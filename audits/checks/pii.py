@@ -167,3 +167,18 @@ def find_pii(text: str) -> list[tuple[str, str]]:
         valid = _VALID.get(kind, lambda m: True)
         out.extend((kind, m.group(0)) for m in rx.finditer(text) if valid(m.group(0)))
     return out
+
+
+def redact(text: str) -> str:
+    """`text` with every personal-data match replaced by its kind in brackets, e.g. "[email]"."""
+    spans: list[tuple[int, int, str]] = []
+    for kind, rx in _COMPILED.items():
+        valid = _VALID.get(kind, lambda m: True)
+        spans.extend((m.start(), m.end(), kind) for m in rx.finditer(text) if valid(m.group(0)))
+    out, pos = [], 0
+    for start, end, kind in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
+        if start < pos:  # inside a span already replaced
+            continue
+        out += [text[pos:start], f"[{kind}]"]
+        pos = end
+    return "".join(out) + text[pos:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from audits.checks.pii import SQL_MACROS, find_pii, luhn, sql_pii_kinds
+from audits.checks.pii import SQL_MACROS, find_pii, luhn, redact, sql_pii_kinds
 
 # Published test card numbers (Stripe's and PayPal's testing documentation list these; they pass Luhn).
 VALID_CARDS = ["4111 1111 1111 1111", "5555555555554444", "378282246310005", "4242-4242-4242-4242"]
@@ -63,3 +63,9 @@ def test_published_test_cards_pass_luhn(sql: duckdb.DuckDBPyConnection, card: st
     assert sql.execute("SELECT pii_luhn(?)", [digits]).fetchall()[0][0] is True
     bad = digits[:-1] + str((int(digits[-1]) + 1) % 10)  # any one-digit change breaks Luhn
     assert not luhn(bad) and sql.execute("SELECT pii_luhn(?)", [bad]).fetchall()[0][0] is False
+
+
+def test_redact_replaces_every_kind_and_keeps_the_rest() -> None:
+    text = "Card 4111 1111 1111 1111, mail mei.tan@example.com, call +65 9123 4567, NRIC S1234567D; refund in 5-7 days."
+    assert redact(text) == "Card [card_number], mail [email], call [phone], NRIC [sg_nric]; refund in 5-7 days."
+    assert redact("nothing here, order #1234567") == "nothing here, order #1234567"
