@@ -8,6 +8,7 @@ so `qa-audit --help` starts at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -613,6 +614,7 @@ def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
     source = Path(input_dir) if input_dir else BUNDLED_DATA
     target = wh.resolve_path(warehouse)
     report = ingest_flow(paths=[str(source)], warehouse=str(target), run_checks=True)
+    report["trace"] = _demo_trace(target)
     if as_json:
         _print_json(report)
         return
@@ -622,8 +624,44 @@ def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
     click.echo("")
     click.echo(format_check_counts(report["checks"]))
     click.echo("")
+    if report["trace"]:
+        t = report["trace"]
+        click.echo(f"A failed answer traced (qa-audit trace {t['finding_id']}): {t['summary']}")
+        click.echo(f"  {t['state']} after {len(t['events'])} events; blast radius {t['blast_radius']} conversations, "
+                   f"{t['customers']} customers to contact; dossier: {t['dossier']}")  # fmt: skip
+        click.echo("")
     click.echo(f"The warehouse is at {target.resolve()}")
     click.echo("Explore it with: .venv/bin/qa-audit status (or loads, quarantine), or DuckDB itself.")
+
+
+def _demo_trace(target: Path) -> dict[str, Any] | None:
+    """The demo's trace (audits.trace.demo) through the trace flow; its dossier next to the warehouse."""
+    from audits import warehouse as wh  # noqa: PLC0415
+    from audits.trace.demo import demo_finding, finish_demo_finding  # noqa: PLC0415
+    from audits.trace.workflow import dossier, dossier_html  # noqa: PLC0415
+    from flows.trace import trace_flow  # noqa: PLC0415
+
+    con = wh.connect(target)
+    try:
+        fid = demo_finding(con)
+        week_end = wh.scalar(con, "SELECT max(started_at) FROM conversations")
+    finally:
+        con.close()
+    if fid is None:
+        return None
+    trace_flow(warehouse=str(target), at=week_end + dt.timedelta(hours=1))  # the night after the week
+    con = wh.connect(target)
+    try:
+        finding = finish_demo_finding(con, fid)
+        data = dossier(con, fid)
+    finally:
+        con.close()
+    page = target.parent / "trace-demo.html"
+    page.write_text(dossier_html(data), encoding="utf-8")
+    (d,) = data["findings"]
+    return {"finding_id": fid, "state": finding["state"], "summary": d["summary"], "events": d["events"],
+            "blast_radius": len(d["blast_radius"]), "customers": d["customers_to_contact"],
+            "dossier": str(page.resolve())}  # fmt: skip
 
 
 def format_check_counts(run: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from audits.generator.kb import kb_lines
 from audits.generator.plant import KINDS, OBSERVED, check_rates
 from audits.generator.writers import Columns, Sink
 
-GENERATOR_VERSION = "2"  # 2: the ground truth also lists the observed kinds (plant.OBSERVED)
+GENERATOR_VERSION = "3"  # 3: no stale answers after kb-card-block's correction (kb.CLEAN_CORRECTIONS)
 DEFAULT_START = date(2026, 11, 1)
 CHUNK = 50_000  # conversations drawn, rendered and written at a time (a Parquet row group each)
 TRUTH_FILE = "_ground_truth.jsonl"

@@ -1,7 +1,8 @@
 """The knowledge base: two articles per journey, some with a second version that changed the figure.
 
 The first article of each journey has a version 2 that went live before the window ("before") or
-from its middle ("mid", midnight at +08:00 on day `days // 2`). An agent's answer states the figure
+from its middle ("mid", midnight at +08:00 on day `days // 2`). After a mid-window version 2, planted
+contradictions may state version 1's figure (stale_version), except for CLEAN_CORRECTIONS. An agent's answer states the figure
 of the version live at the time of the turn, unless a KB contradiction is planted.
 """
 
@@ -63,6 +64,9 @@ def _distractors(article: Article) -> tuple[str, ...]:
 
 
 DISTRACTORS = tuple(_distractors(a) for a in ARTICLES)
+# Articles whose correction (version 2) agents picked up at once: no answer states version 1's figure
+# after version 2 went live, so a trace of version 1's error can be verified (the demo's trace).
+CLEAN_CORRECTIONS = frozenset({"kb-card-block"})
 
 
 def version2_times(epoch0: int, days: int) -> list[int | None]:
@@ -95,7 +99,10 @@ def stated_figure(
     stated, detail = art.values[live - 1], None
     if planted:
         kind = "stale_version" if live == 2 and u() < 0.6 else "wrong_figure"
-        stated = art.values[0] if kind == "stale_version" else choice(DISTRACTORS[a], u)
+        if kind == "stale_version" and art.article_id in CLEAN_CORRECTIONS:
+            kind, stated = "wrong_figure", DISTRACTORS[a][0]  # no draw: the rest of the data is unchanged
+        else:
+            stated = art.values[0] if kind == "stale_version" else choice(DISTRACTORS[a], u)
         detail = {"article_id": art.article_id, "version": str(live), "stated": stated,
                   "article_says": art.values[live - 1], "type": kind}  # fmt: skip
     return stated, detail

@@ -3,11 +3,12 @@
 search_blast      the blast radius of a corrected finding (blast.py), stored in `finding_blast`
                   (replacing an earlier search of the same finding), then the events
                   blast_radius_searched and customers_listed.
-check_recurrence  after the correction: conversations on the finding's journey, started after the
-                  correction and up to `through`, that repeat the error: a kb_grounded failure whose
-                  failing turn cites the corrected article (the check stores the first failing turn of
-                  a conversation, so a conversation failing first on another article is not counted),
-                  or (with an index) an answer similar to the failed one.
+check_recurrence  after the correction, up to `through`, conversations that repeat the error. For a
+                  KB article corrected by a new version: an agent turn citing the article that states a
+                  figure of the faulty version which the correction no longer states (the old figure,
+                  given again). Without such figures: a kb_grounded failure whose failing turn cites the
+                  article, on the finding's journey. Otherwise, with an index: answers similar to the
+                  failed one, on its journey.
                   Records recurrence_checked (and recurrence_found when there are any).
 dossier           everything a contract's walk-through asks for: the finding, its timeline, the
                   durations, the KB diff of the correction, the stored blast radius, and whether the
@@ -18,19 +19,23 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from audits import auditlog
+from audits.checks.catalogue import AGENTS, MACROS, NUMBER
 from audits.checks.pii import redact
 from audits.errors import ConfigError
 from audits.trace.blast import BlastRadius, blast_radius
 from audits.trace.findings import Finding, find_findings, get_finding, record_event
-from audits.trace.kb import kb_diff
+from audits.trace.kb import get_version, kb_diff
 from audits.trace.similar import Index
 from audits.warehouse import table_exists
+
+_FIGURE = re.compile(NUMBER)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS finding_blast (
@@ -110,6 +115,18 @@ class Recurrence:
                 "conversations": [list(c) for c in self.conversations]}  # fmt: skip
 
 
+def _stale_figures(con: duckdb.DuckDBPyConnection, finding: Finding) -> list[str]:
+    """The figures of the faulty KB version that its correction no longer states (empty without one)."""
+    if not (finding.article_id and finding.article_version and finding.corrected_version):
+        return []
+    old, new = (
+        get_version(con, finding.article_id, v) for v in (finding.article_version, finding.corrected_version)
+    )
+    figures = {m.group(0).replace(",", "") for m in _FIGURE.finditer(f"{old.title} {old.body}")}
+    kept = {m.group(0).replace(",", "") for m in _FIGURE.finditer(f"{new.title} {new.body}")}
+    return sorted(figures - kept)
+
+
 def check_recurrence(
     con: duckdb.DuckDBPyConnection,
     finding_id: str,
@@ -130,7 +147,24 @@ def check_recurrence(
     when = at or dt.datetime.now(dt.UTC)
     through = through or when
     found: set[tuple[str, str]] = set()
-    if finding.article_id and table_exists(con, "check_results"):
+    stale = _stale_figures(con, finding)
+    if stale:  # the error repeated: an answer citing the article states a figure the correction removed
+        for stmt in MACROS.split(";"):
+            if stmt.strip():
+                con.execute(stmt)
+        rows = con.execute(
+            f"""
+            SELECT DISTINCT c.supplier, c.conversation_id
+            FROM turns t JOIN conversations c USING (supplier, conversation_id)
+            WHERE t.speaker IN {AGENTS} AND list_contains(t.kb_article_ids, ?)
+              AND coalesce(t.sent_at, c.started_at) > ? AND coalesce(t.sent_at, c.started_at) <= ?
+              AND list_has_any(chk_numbers(t.text), ?::VARCHAR[])
+              AND NOT (c.supplier = ? AND c.conversation_id = ?)
+            """,
+            [finding.article_id, since, through, stale, finding.supplier, finding.conversation_id],
+        ).fetchall()
+        found |= {(s, c) for s, c in rows}
+    elif finding.article_id and table_exists(con, "check_results"):
         rows = con.execute(
             """
             SELECT DISTINCT c.supplier, c.conversation_id
@@ -146,7 +180,7 @@ def check_recurrence(
             [since, through, finding.journey, finding.article_id, finding.supplier, finding.conversation_id],
         ).fetchall()
         found |= {(s, c) for s, c in rows}
-    if index is not None and finding.turn is not None:
+    if index is not None and finding.turn is not None and not finding.article_id:
         (text,) = con.execute(
             "SELECT text FROM turns WHERE supplier = ? AND conversation_id = ? AND turn_index = ?",
             [finding.supplier, finding.conversation_id, finding.turn],
@@ -190,16 +224,16 @@ def dossier(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, Any]:
         rows = []
         if table_exists(con, "finding_blast"):
             rows = con.execute(
-                "SELECT supplier, conversation_id, reason, turn, score, evidence, started_at FROM finding_blast "
+                "SELECT supplier, conversation_id, reason, turn, score, evidence, started_at, customer_id FROM finding_blast "
                 "WHERE finding_id = ? ORDER BY started_at, supplier, conversation_id",
                 [f.finding_id],
             ).fetchall()
         d["blast_radius"] = [
             {"supplier": s, "conversation_id": c, "reason": r, "turn": t, "score": sc,
              "evidence": redact(ev) if ev else None, "started_at": auditlog.iso_utc(at) if at else None}
-            for s, c, r, t, sc, ev, at in rows
+            for s, c, r, t, sc, ev, at, _ in rows
         ]  # fmt: skip
-        d["customers_to_contact"] = len({r[1] for r in rows})
+        d["customers_to_contact"] = len({r[7] for r in rows if r[7] is not None})
         out.append(d)
     return {"findings": out, "audit_log": {"ok": log.ok, "entries": log.entries, "first_bad_seq": log.first_bad_seq,
                                             "reason": log.reason}}  # fmt: skip

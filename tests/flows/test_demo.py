@@ -33,6 +33,7 @@ def test_demo_runs_the_flow_and_is_idempotent(prefect_harness, tmp_path):
     assert f"{summary['conversations']} conversations loaded" in first.output
     assert "0 quarantined" in first.output
     assert f"Automated checks on all {summary['conversations']} conversations" in first.output
+    assert "A failed answer traced (qa-audit trace F-000001)" in first.output
     pii = next(line for line in first.output.splitlines() if line.startswith("pii_echo "))
     assert pii.split()[2] == str(summary["planted"]["pii_echo"])  # check, pass, fail, na
     again = CliRunner().invoke(main, ["demo", "--warehouse", wh, "--json"])
@@ -42,6 +43,13 @@ def test_demo_runs_the_flow_and_is_idempotent(prefect_harness, tmp_path):
     assert report["status"]["totals"]["conversations"] == summary["conversations"]
     assert report["status"]["totals"]["turns"] == summary["turns"]
     assert report["checks"]["checks"]["repeat_contact"]["fail"] == summary["planted"]["repeat_contact"]
+    # the demo's trace: found, corrected, its siblings found, no recurrence, verified and closed; once
+    trace = report["trace"]
+    assert trace["state"] == "closed" and trace["blast_radius"] > 0 and trace["customers"] > 0
+    assert [e["event"] for e in trace["events"]] == [
+        "detected", "reviewed", "root_cause", "corrected", "blast_radius_searched", "customers_listed",
+        "recurrence_checked", "contacted", "verified", "closed"]  # fmt: skip
+    assert "<h1>Finding " + trace["finding_id"] in (tmp_path / "trace-demo.html").read_text(encoding="utf-8")
 
 
 def test_readme_names_the_two_commands():

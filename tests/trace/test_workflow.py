@@ -33,9 +33,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
     con.close()
 
 
-def _v2_at(con: Any) -> dt.datetime:
+def _v2_at(con: Any, article: str = ARTICLE) -> dt.datetime:
     return con.execute(
-        "SELECT updated_at FROM kb_articles WHERE article_id = ? AND version = '2'", [ARTICLE]
+        "SELECT updated_at FROM kb_articles WHERE article_id = ? AND version = '2'", [article]
     ).fetchall()[0][0]
 
 
@@ -70,8 +70,9 @@ def test_a_stale_article_walked_from_detection_to_recurrence(demo: Any, tmp_path
     end = con.execute("SELECT max(started_at) FROM conversations").fetchall()[0][0]
     rec = check_recurrence(con, fid, actor="nightly", through=end, at=end + hour)
     truth = [json.loads(line) for line in (DEMO / "_ground_truth.jsonl").read_text().splitlines()]
+    # the same error: version 1's figure (60) stated again; a different wrong figure is another finding
     planted = {(t["supplier"], t["conversation_id"]) for t in truth if t["kind"] == "kb_contradiction"
-               and t["detail"]["article_id"] == ARTICLE and t["detail"]["version"] == "2"}  # fmt: skip
+               and t["detail"]["article_id"] == ARTICLE and t["detail"]["type"] == "stale_version"}  # fmt: skip
     assert set(rec.conversations) == planted and planted
     with pytest.raises(
         ConfigError, match=f"found {len(planted)}; record a recurrence_checked with recurrences 0"
@@ -120,3 +121,40 @@ def test_unknown_ids_are_named(demo: Any) -> None:
     assert out.exit_code == 1 and "F-999999" in out.output
     out = CliRunner().invoke(main, ["trace", "no-such-conversation", "--warehouse", str(path)])
     assert out.exit_code == 1 and "no-such-conversation" in out.output
+
+
+def test_a_clean_correction_is_verified_and_closed(demo: Any) -> None:
+    """kb-card-block's correction (7 -> 5 business days) was picked up at once (the generator's
+    CLEAN_CORRECTIONS): after it, no answer states 7 days again, so the trace verifies."""
+    con, _ = demo
+    article = "kb-card-block"
+    v2_at = _v2_at(con, article)
+    sup, cid, turn, started = con.execute(
+        """SELECT c.supplier, c.conversation_id, t.turn_index, c.started_at FROM turns t JOIN conversations c
+           USING (supplier, conversation_id) WHERE list_contains(t.kb_article_ids, ?) AND t.sent_at < ?
+           ORDER BY t.sent_at LIMIT 1""",
+        [article, v2_at],
+    ).fetchall()[0]
+    hour = dt.timedelta(hours=1)
+    fid = open_finding(con, supplier=sup, conversation_id=cid, kind="wrong_answer", severity="medium",
+                       detected_by="reviewer:cy", turn=turn, at=started + hour)  # fmt: skip
+    record_event(con, fid, "reviewed", actor="lead:bo", at=started + 2 * hour, verdict="confirmed")
+    record_event(con, fid, "root_cause", actor="lead:bo", at=started + 2 * hour, cause="kb_article",
+                 article_id=article, version="1")  # fmt: skip
+    record_event(
+        con, fid, "corrected", actor="kb:owner", at=v2_at, new_version="2", approved_by="card ops lead"
+    )
+    radius = search_blast(con, fid, actor="qa", at=v2_at + hour)
+    assert radius.rows and radius.customers
+    record_event(con, fid, "contacted", actor="cx team", at=v2_at + 2 * hour, contacted=len(radius.customers))
+    end = con.execute("SELECT max(started_at) FROM conversations").fetchall()[0][0]
+    rec = check_recurrence(con, fid, actor="nightly", through=end, at=end + hour)
+    assert rec.conversations == ()
+    later = con.execute(  # the check looked at real answers: the article was cited after the fix
+        "SELECT count(*) FROM turns WHERE list_contains(kb_article_ids, ?) AND sent_at > ?", [article, v2_at]
+    ).fetchall()[0][0]
+    assert later > 20
+    record_event(con, fid, "verified", actor="qa", at=end + 2 * hour, recurrences=0, checked_through=end)
+    record_event(con, fid, "closed", actor="lead:bo", at=end + 3 * hour)
+    d = dossier(con, fid)["findings"][0]
+    assert d["state"] == "closed" and all(v is not None for v in d["durations"].values())
