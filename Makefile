@@ -33,7 +33,7 @@ bench: venv
 	$(PY) benchmarks/sampling.py
 
 clean:
-	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal
+	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal data/trace-demo.html
 
 docs: venv
 	$(PY) -m audits.cli_reference > docs/cli.md
