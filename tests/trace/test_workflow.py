@@ -158,3 +158,32 @@ def test_a_clean_correction_is_verified_and_closed(demo: Any) -> None:
     record_event(con, fid, "closed", actor="lead:bo", at=end + 3 * hour)
     d = dossier(con, fid)["findings"][0]
     assert d["state"] == "closed" and all(v is not None for v in d["durations"].values())
+
+
+def test_finding_commands(demo: Any) -> None:
+    con, path = demo
+    sup, cid = con.execute(
+        "SELECT supplier, conversation_id FROM conversations ORDER BY conversation_id LIMIT 1"
+    ).fetchall()[0]
+    w = ["--warehouse", str(path)]
+    out = CliRunner().invoke(
+        main, ["finding", "open", sup, cid, "--kind", "bot_loop", "--by", "ann", "--turn", "2", *w]
+    )
+    assert out.exit_code == 0, out.output
+    fid = out.output.strip()
+    out = CliRunner().invoke(
+        main, ["finding", "event", fid, "reviewed", "--actor", "bo", "--detail", "verdict=rejected", *w]
+    )
+    assert out.exit_code == 0 and out.output.strip() == f"{fid}: reviewed"
+    out = CliRunner().invoke(
+        main, ["finding", "event", fid, "contacted", "--actor", "bo", "--detail", "contacted=1", *w]
+    )
+    assert (
+        out.exit_code == 1 and "reviewed" in out.output and "closed" in out.output
+    )  # state, and what is allowed
+    out = CliRunner().invoke(main, ["finding", "list", "--json", *w])
+    assert {f["finding_id"]: f["state"] for f in json.loads(out.output)}[fid] == "reviewed"
+    out = CliRunner().invoke(
+        main, ["finding", "open", sup, "no-such", "--kind", "bot_loop", "--by", "ann", *w]
+    )
+    assert out.exit_code == 1 and "no-such" in out.output
