@@ -31,6 +31,8 @@ check: venv
 bench: venv
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/sampling.py
+	$(PY) benchmarks/checks.py
+	$(PY) benchmarks/trace.py
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal data/trace-demo.html

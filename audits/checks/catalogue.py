@@ -115,6 +115,10 @@ def ai_disclosure(cfg: CheckConfig) -> str:
 
 def pii_echo(cfg: CheckConfig) -> str:
     return f"""
+    WITH kinds AS MATERIALIZED (  -- the patterns run once per distinct agent text with a digit or @
+        SELECT text, {sql_pii_kinds("chk_text(text)")} AS kinds
+        FROM (SELECT DISTINCT text FROM _t WHERE speaker IN {AGENTS} AND regexp_matches(text, '[0-9@０-９＠]'))
+    )
     SELECT c.supplier, c.conversation_id,
            CASE WHEN coalesce(c.n_ai_agent_turns, 0) + coalesce(c.n_human_agent_turns, 0) = 0 THEN 'na'
                 WHEN f.turn IS NULL THEN 'pass' ELSE 'fail' END AS outcome,
@@ -124,8 +128,8 @@ def pii_echo(cfg: CheckConfig) -> str:
                arg_min(array_to_string(kinds, ', ') || ': ' || chk_clip(text), turn_index)
                    || CASE WHEN count(*) > 1 THEN ' (and ' || (count(*) - 1) || ' more agent turns)'
                            ELSE '' END AS evidence
-        FROM (SELECT supplier, conversation_id, turn_index, text, {sql_pii_kinds("chk_text(text)")} AS kinds
-              FROM _t WHERE speaker IN {AGENTS} AND regexp_matches(text, '[0-9@０-９＠]'))
+        FROM (SELECT t.supplier, t.conversation_id, t.turn_index, t.text, k.kinds
+              FROM _t t JOIN kinds k ON k.text = t.text WHERE t.speaker IN {AGENTS})
         WHERE len(kinds) > 0 GROUP BY supplier, conversation_id
     ) f USING (supplier, conversation_id)"""
 
@@ -222,14 +226,18 @@ def bot_loop(cfg: CheckConfig) -> str:
     """The agent saying one text `agent_repeats` times, or the customer restating one earlier message
     (as a whole phrase inside a later one) `customer_repeats` times; the earliest loop is reported."""
     return f"""
-    WITH nt AS (
-        SELECT supplier, conversation_id, turn_index, speaker, chk_text(text) AS text, chk_norm(text) AS norm
-        FROM _t WHERE speaker IN ('customer', 'ai_agent', 'human_agent')
+    WITH said AS MATERIALIZED (  -- agents repeat templates: normalise each distinct text once
+        SELECT text, chk_norm(text) AS norm
+        FROM (SELECT DISTINCT text FROM _t WHERE speaker IN ('ai_agent', 'human_agent'))
     ), agent AS (
-        SELECT supplier, conversation_id, count(*) AS n, list(turn_index ORDER BY turn_index) AS turns,
-               any_value(text) AS text
-        FROM nt WHERE speaker <> 'customer' AND length(norm) >= {cfg.loop_min_chars}
-        GROUP BY supplier, conversation_id, speaker, norm HAVING count(*) >= {cfg.agent_repeats}
+        SELECT t.supplier, t.conversation_id, count(*) AS n, list(t.turn_index ORDER BY t.turn_index) AS turns,
+               chk_text(any_value(t.text)) AS text
+        FROM _t t JOIN said s ON s.text = t.text
+        WHERE t.speaker IN ('ai_agent', 'human_agent') AND length(s.norm) >= {cfg.loop_min_chars}
+        GROUP BY t.supplier, t.conversation_id, t.speaker, s.norm HAVING count(*) >= {cfg.agent_repeats}
+    ), nt AS (
+        SELECT supplier, conversation_id, turn_index, speaker, chk_text(text) AS text, chk_norm(text) AS norm
+        FROM _t WHERE speaker = 'customer'
     ), cust AS (
         SELECT a.supplier, a.conversation_id, a.turn_index AS first, count(*) AS n,
                list(b.turn_index ORDER BY b.turn_index) AS turns, any_value(a.text) AS text

@@ -74,28 +74,27 @@ def prepare(cfg: CheckConfig) -> list[str]:
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE _kb_sim AS
-        WITH turns AS (SELECT DISTINCT supplier, conversation_id, turn_index, text FROM _kb_live
+        WITH pairs AS (SELECT DISTINCT text, article_id, version FROM _kb_live  -- answers repeat
                        WHERE similar_lang AND version IS NOT NULL),
-             tv AS (SELECT supplier, conversation_id, turn_index, term, count(*) * any_value(idf) AS w
-                    FROM (SELECT supplier, conversation_id, turn_index, unnest({TOKENS.format("text")}) AS term
-                          FROM turns) JOIN _kb_idf USING (term)
-                    GROUP BY supplier, conversation_id, turn_index, term),
-             tn AS (SELECT supplier, conversation_id, turn_index, sqrt(sum(w * w)) AS norm FROM tv
-                    GROUP BY ALL),
+             tv AS (SELECT text, term, count(*) * any_value(idf) AS w
+                    FROM (SELECT text, unnest({TOKENS.format("text")}) AS term
+                          FROM (SELECT DISTINCT text FROM pairs)) JOIN _kb_idf USING (term)
+                    GROUP BY text, term),
+             tn AS (SELECT text, sqrt(sum(w * w)) AS norm FROM tv GROUP BY ALL),
              an AS (SELECT article_id, version, sqrt(sum(w * w)) AS norm FROM _kb_vec GROUP BY ALL),
-             dot AS (SELECT l.supplier, l.conversation_id, l.turn_index, l.article_id, l.version,
-                            sum(tv.w * av.w) AS dot
-                     FROM _kb_live l JOIN tv USING (supplier, conversation_id, turn_index)
-                     JOIN _kb_vec av ON av.article_id = l.article_id AND av.version = l.version
+             dot AS (SELECT p.text, p.article_id, p.version, sum(tv.w * av.w) AS dot
+                     FROM pairs p JOIN tv USING (text)
+                     JOIN _kb_vec av ON av.article_id = p.article_id AND av.version = p.version
                                     AND av.term = tv.term
-                     WHERE l.similar_lang
-                     GROUP BY ALL)
-        SELECT l.supplier, l.conversation_id, l.turn_index,
-               max(coalesce(d.dot / (tn.norm * an.norm), 0)) AS similarity
-        FROM _kb_live l
-        LEFT JOIN dot d USING (supplier, conversation_id, turn_index, article_id, version)
-        LEFT JOIN tn USING (supplier, conversation_id, turn_index)
-        LEFT JOIN an ON an.article_id = l.article_id AND an.version = l.version
+                     GROUP BY ALL),
+             sim AS (SELECT p.text, p.article_id, p.version,
+                            coalesce(d.dot / (tn.norm * an.norm), 0) AS similarity
+                     FROM pairs p
+                     LEFT JOIN dot d USING (text, article_id, version)
+                     LEFT JOIN tn USING (text)
+                     LEFT JOIN an ON an.article_id = p.article_id AND an.version = p.version)
+        SELECT l.supplier, l.conversation_id, l.turn_index, max(s.similarity) AS similarity
+        FROM _kb_live l JOIN sim s USING (text, article_id, version)
         WHERE l.similar_lang AND l.version IS NOT NULL
         GROUP BY ALL
         """,
@@ -103,26 +102,30 @@ def prepare(cfg: CheckConfig) -> list[str]:
 
 
 def kb_grounded(cfg: CheckConfig) -> str:
+    # Work per cited article version (`doc`) and per distinct answer text (`said`) where it can be, and
+    # build the evidence (cited versions, KB text) only for the failing turns (`bad`).
     return rf"""
     WITH cust AS (  -- every run of figures a customer wrote, with the first turn that wrote it
         SELECT supplier, conversation_id, chk_run_key(r) AS run, min(turn_index) AS first_turn
         FROM (SELECT supplier, conversation_id, turn_index, unnest(chk_runs(text)) AS r
               FROM _t WHERE speaker = 'customer' AND regexp_matches(text, '[0-9]'))
         GROUP BY ALL
+    ), doc AS (
+        SELECT article_id, version, chk_numbers(title || ' ' || body) AS numbers, chk_clip(body) AS clip
+        FROM kb_articles
+    ), said AS MATERIALIZED (  -- the runs of figures in each distinct answer text
+        SELECT text, unnest(chk_runs(text)) AS run FROM (SELECT DISTINCT text FROM _kb_live)
     ), turn AS (
-        SELECT supplier, conversation_id, turn_index, any_value(text) AS text,
-               list(article_id || CASE WHEN version IS NULL THEN '' ELSE ' v' || version END
-                    ORDER BY article_id) AS cited,
-               list(article_id ORDER BY article_id) FILTER (WHERE version IS NULL) AS missing,
-               list_distinct(flatten(list(chk_numbers(title || ' ' || body)))) AS kb_numbers,
-               string_agg(article_id || ' v' || version || ': ' || chk_clip(body), ' | ' ORDER BY article_id)
-                   AS kb_text
-        FROM _kb_live GROUP BY supplier, conversation_id, turn_index
+        SELECT l.supplier, l.conversation_id, l.turn_index, any_value(l.text) AS text,
+               bool_or(l.version IS NULL) AS has_missing,
+               list_distinct(flatten(list(coalesce(d.numbers, [])))) AS kb_numbers
+        FROM _kb_live l LEFT JOIN doc d USING (article_id, version)
+        GROUP BY l.supplier, l.conversation_id, l.turn_index
     ), runs AS (  -- the agent's runs of figures that no earlier customer message gave whole
-        SELECT r.supplier, r.conversation_id, r.turn_index, r.run
-        FROM (SELECT supplier, conversation_id, turn_index, unnest(chk_runs(text)) AS run FROM turn) r
-        LEFT JOIN cust c ON c.supplier = r.supplier AND c.conversation_id = r.conversation_id
-             AND c.run = chk_run_key(r.run) AND c.first_turn < r.turn_index
+        SELECT t.supplier, t.conversation_id, t.turn_index, s.run
+        FROM turn t JOIN said s USING (text)
+        LEFT JOIN cust c ON c.supplier = t.supplier AND c.conversation_id = t.conversation_id
+             AND c.run = chk_run_key(s.run) AND c.first_turn < t.turn_index
         WHERE c.run IS NULL
     ), unbacked AS (
         SELECT r.supplier, r.conversation_id, r.turn_index,
@@ -130,10 +133,23 @@ def kb_grounded(cfg: CheckConfig) -> str:
                                          lambda n: NOT list_contains(any_value(t.kb_numbers), n))) AS numbers
         FROM runs r JOIN turn t USING (supplier, conversation_id, turn_index)
         GROUP BY ALL
-    ), judged AS (
-        SELECT t.*, s.similarity, coalesce(u.numbers, []) AS unbacked
-        FROM turn t LEFT JOIN unbacked u USING (supplier, conversation_id, turn_index)
-        LEFT JOIN _kb_sim s USING (supplier, conversation_id, turn_index)
+    ), bad AS MATERIALIZED (
+        SELECT * FROM (
+            SELECT t.supplier, t.conversation_id, t.turn_index, t.text, t.has_missing, s.similarity,
+                   coalesce(u.numbers, []) AS unbacked
+            FROM turn t LEFT JOIN unbacked u USING (supplier, conversation_id, turn_index)
+            LEFT JOIN _kb_sim s USING (supplier, conversation_id, turn_index))
+        WHERE has_missing OR len(unbacked) > 0 OR similarity < {cfg.min_similarity}
+    ), detail AS (
+        SELECT l.supplier, l.conversation_id, l.turn_index,
+               list(l.article_id || CASE WHEN l.version IS NULL THEN '' ELSE ' v' || l.version END
+                    ORDER BY l.article_id) AS cited,
+               list(l.article_id ORDER BY l.article_id) FILTER (WHERE l.version IS NULL) AS missing,
+               string_agg(l.article_id || ' v' || l.version || ': ' || d.clip, ' | ' ORDER BY l.article_id)
+                   AS kb_text
+        FROM _kb_live l SEMI JOIN bad USING (supplier, conversation_id, turn_index)
+        LEFT JOIN doc d USING (article_id, version)
+        GROUP BY l.supplier, l.conversation_id, l.turn_index
     ), failing AS (
         SELECT supplier, conversation_id, turn_index,
                CASE WHEN len(missing) > 0
@@ -144,17 +160,15 @@ def kb_grounded(cfg: CheckConfig) -> str:
                     ELSE 'similarity ' || round(similarity, 3) || ' to ' || array_to_string(cited, ', ')
                          || ' is below {cfg.min_similarity}' END
                || ': ' || chk_clip(text) || coalesce(' [KB: ' || kb_text || ']', '') AS evidence
-        FROM judged
-        WHERE len(missing) > 0 OR len(unbacked) > 0 OR similarity < {cfg.min_similarity}
+        FROM bad JOIN detail USING (supplier, conversation_id, turn_index)
     )
     SELECT c.supplier, c.conversation_id,
-           CASE WHEN t.n IS NULL OR NOT exists(SELECT 1 FROM kb_articles) THEN 'na'
+           CASE WHEN t.conversation_id IS NULL OR NOT exists(SELECT 1 FROM kb_articles) THEN 'na'
                 WHEN f.turn IS NULL THEN 'pass' ELSE 'fail' END AS outcome,
            f.turn, f.evidence || CASE WHEN f.n > 1 THEN ' (and ' || (f.n - 1) || ' more turns)' ELSE '' END
                AS evidence
     FROM _c c
-    LEFT JOIN (SELECT supplier, conversation_id, count(*) AS n FROM turn GROUP BY ALL) t
-        USING (supplier, conversation_id)
+    LEFT JOIN (SELECT DISTINCT supplier, conversation_id FROM _kb_live) t USING (supplier, conversation_id)
     LEFT JOIN (SELECT supplier, conversation_id, min(turn_index) AS turn,
                       arg_min(evidence, turn_index) AS evidence, count(*) AS n
                FROM failing GROUP BY ALL) f USING (supplier, conversation_id)"""

@@ -201,12 +201,14 @@ def run_checks(
     timings: dict[str, float] = {}
     warnings: list[str] = []
     bar = _bar(len(selected), progress)
+    handoff_built = False
     try:
         for check in selected:
             t = time.perf_counter()
             bar.set_postfix_str(check.check_id)
-            if check.check_id.startswith("handoff_"):
-                con.execute(cat.handoff_facts(cfg))
+            if check.check_id.startswith("handoff_") and not handoff_built:
+                con.execute(cat.handoff_facts(cfg))  # the three hand-off checks share it
+                handoff_built = True
             if check.check_id == "kb_grounded":
                 if not scalar(con, "SELECT count(*) FROM kb_articles"):
                     warnings.append("no KB article is loaded: kb_grounded is na for every conversation")
