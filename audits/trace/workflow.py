@@ -185,17 +185,18 @@ def check_recurrence(
             "SELECT text FROM turns WHERE supplier = ? AND conversation_id = ? AND turn_index = ?",
             [finding.supplier, finding.conversation_id, finding.turn],
         ).fetchall()[0]
-        hits = index.search(text, threshold=threshold, after=since, before=through,
-                            exclude=[(finding.supplier, finding.conversation_id)])  # fmt: skip
-        journeys = dict(
-            ((s, c), j)
-            for s, c, j in con.execute(
-                "SELECT supplier, conversation_id, journey FROM conversations WHERE started_at > ? AND started_at <= ?",
-                [since, through],
+        hits = index.search_table(text, threshold=threshold, after=since, before=through,
+                                  exclude=[(finding.supplier, finding.conversation_id)])  # fmt: skip
+        con.register("_similar_hits", hits)
+        try:  # the hits on the finding's journey, joined in DuckDB
+            rows = con.execute(
+                "SELECT DISTINCT h.supplier, h.conversation_id FROM _similar_hits h JOIN conversations c "
+                "USING (supplier, conversation_id) WHERE c.journey IS NOT DISTINCT FROM ?",
+                [finding.journey],
             ).fetchall()
-        )
-        found |= {(h.supplier, h.conversation_id) for h in hits
-                  if journeys.get((h.supplier, h.conversation_id), "\0") == finding.journey}  # fmt: skip
+        finally:
+            con.unregister("_similar_hits")
+        found |= {(s, c) for s, c in rows}
     ordered = tuple(sorted(found))
     if ordered:
         record_event(con, finding_id, "recurrence_found", actor=actor, at=when, count=len(ordered),
