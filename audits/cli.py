@@ -614,6 +614,7 @@ def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
     source = Path(input_dir) if input_dir else BUNDLED_DATA
     target = wh.resolve_path(warehouse)
     report = ingest_flow(paths=[str(source)], warehouse=str(target), run_checks=True)
+    report["nightly"] = _demo_nights(target, source)
     report["trace"] = _demo_trace(target)
     if as_json:
         _print_json(report)
@@ -624,6 +625,9 @@ def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
     click.echo("")
     click.echo(format_check_counts(report["checks"]))
     click.echo("")
+    if report["nightly"]:
+        click.echo(format_demo_nights(report["nightly"]))
+        click.echo("")
     if report["trace"]:
         t = report["trace"]
         click.echo(f"A failed answer traced (qa-audit trace {t['finding_id']}): {t['summary']}")
@@ -632,6 +636,51 @@ def demo(warehouse: str | None, input_dir: str | None, as_json: bool) -> None:
         click.echo("")
     click.echo(f"The warehouse is at {target.resolve()}")
     click.echo("Explore it with: .venv/bin/qa-audit status (or loads, quarantine), or DuckDB itself.")
+
+
+DEMO_REVIEWERS = ["simulated-ann", "simulated-bob"]
+
+
+def _demo_nights(target: Path, source: Path) -> list[dict[str, Any]]:
+    """The nightly audit (flows/nightly_audit.py) for each night of the data, scored by a simulated reviewer."""
+    from audits import warehouse as wh  # noqa: PLC0415
+    from flows.nightly_audit import nightly_audit  # noqa: PLC0415
+
+    truth = source / "_ground_truth.jsonl"
+    con = wh.connect(target, read_only=True)
+    try:
+        first, last = wh.one(con, "SELECT min(started_at AT TIME ZONE 'UTC')::DATE, "
+                                  "max(started_at AT TIME ZONE 'UTC')::DATE FROM conversations") or (None, None)  # fmt: skip
+    finally:
+        con.close()
+    if first is None or not truth.is_file():
+        return []
+    nights = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return [
+        nightly_audit(night=night, input_dir=str(source), warehouse=str(target), reviewers=DEMO_REVIEWERS,
+                      simulate_reviews=str(truth))
+        for night in nights  # a week: one flow run per night, as the schedule would
+    ]  # fmt: skip
+
+
+def format_demo_nights(nights: list[dict[str, Any]]) -> str:
+    """One line per night: the simulated pass rate per supplier's draw; then the breach tests after the last."""
+    lines = ["The nightly audit, night by night (qa-audit nightly; qa-audit runs). Scores are SIMULATED from "
+             "the generator's ground truth:"]  # fmt: skip
+    for out in nights:
+        steps = {s["step"]: s["counts"] for s in out["steps"]}
+        rates = []
+        for d in steps["draw"]["draws"]:
+            est = steps["estimate"]["draws"].get(d["draw_id"], {}).get("overall")
+            rate = f"{est['pass_rate']:.0%}" if est else "-"
+            rates.append(f"{d['plan'].removeprefix('nightly-')} {rate} of {d['items']}")
+        lines.append(
+            f"  {out['night']}  {steps['contract']['conversations']:>4} conversations  " + ", ".join(rates)
+        )
+    breach = {s["step"]: s["counts"] for s in nights[-1]["steps"]}["breach"]["suppliers"]
+    lines.append("Sequential breach test (pass-rate floor 85%, anytime-valid over the nights): " + ", ".join(
+        f"{s} {v['verdict']}" + (f" on {v['decided_on']}" if v["decided_on"] else "") for s, v in breach.items()))  # fmt: skip
+    return "\n".join(lines)
 
 
 def _demo_trace(target: Path) -> dict[str, Any] | None:
@@ -678,9 +727,9 @@ def format_check_counts(run: dict[str, Any]) -> str:
 
 def _register() -> None:
     """Add the commands that live in their own modules."""
-    from audits import cli_checks, cli_review, cli_trace  # noqa: PLC0415
+    from audits import cli_checks, cli_nightly, cli_review, cli_trace  # noqa: PLC0415
 
-    for command in [*cli_checks.COMMANDS, *cli_review.COMMANDS, *cli_trace.COMMANDS]:
+    for command in [*cli_checks.COMMANDS, *cli_review.COMMANDS, *cli_trace.COMMANDS, *cli_nightly.COMMANDS]:
         main.add_command(command)
 
 

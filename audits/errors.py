@@ -9,7 +9,8 @@
     │   ├── AdapterError       a platform export does not have the shape its adapter expects
     │   └── SheetError         a review sheet (CSV) with problems, all listed (audits.scoring.sheets)
     ├── WarehouseError         the DuckDB warehouse cannot be opened or written
-    │   └── WarehouseBusy      another process holds the warehouse past the retry budget
+    │   ├── WarehouseBusy      another process holds the warehouse past the retry budget
+    │   └── NightlyBusy        another nightly run holds the warehouse (audits.nightly.lock)
     └── ContractMismatch       the SQL contract and the Great Expectations run disagree (a bug)
 
 Record-level problems (a bad line in a good file) are not exceptions: they are quarantined with
@@ -61,6 +62,19 @@ class WarehouseBusy(WarehouseError):
             path,
             f"another process holds the warehouse (waited {waited:.0f}s); "
             "try again when it has finished, or raise --wait",
+        )
+
+
+class NightlyBusy(WarehouseError):
+    """Another nightly run holds the warehouse's nightly lock; `holder` says which run (night, pid, since)."""
+
+    def __init__(self, path: str, holder: str, waited: float):
+        self.holder = holder
+        self.waited = waited
+        super().__init__(
+            path,
+            f"another nightly run holds this warehouse ({holder}); waited {waited:.0f}s. Only one night runs "
+            "at a time per warehouse: wait for it to finish (qa-audit runs), or raise --wait",
         )
 
 

@@ -89,3 +89,13 @@ def con(wh: Path) -> Iterator[Any]:
     c = warehouse.connect(wh)
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def night_data(tmp_path_factory) -> Path:
+    """600 synthetic conversations over three days (2026-11-01..03), three suppliers, with ground truth."""
+    from audits.generator import generate
+
+    out = tmp_path_factory.mktemp("nights")
+    generate(out, conversations=600, seed=11, days=3)
+    return out

@@ -44,6 +44,8 @@ from audits.scoring.tables import (
 )
 from audits.warehouse import one
 
+SIMULATED_SOURCE = "simulated"  # Submission.source of the demo's simulated reviewer (audits.nightly.simulate)
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -271,10 +273,14 @@ def store_reviews(
     try:
         for draw_id in sorted({s.draw_id for s in subs}):
             counting = [s for s in subs if s.draw_id == draw_id and s.role in COUNTING_ROLES]
-            record_scores(
-                con, draw_id,
-                [Score(s.supplier, s.conversation_id, bool(s.result.passed), _scored_by(s)) for s in counting],
-            )  # fmt: skip
+            for simulated in (False, True):  # a simulated reviewer's scores are marked so wherever they count
+                part = [s for s in counting if (s.source == SIMULATED_SOURCE) == simulated]
+                if part:
+                    record_scores(
+                        con, draw_id,
+                        [Score(s.supplier, s.conversation_id, bool(s.result.passed), _scored_by(s)) for s in part],
+                        simulated=simulated,
+                    )  # fmt: skip
     except BaseException:
         _undo(con, ids, was_open, undo)
         raise
