@@ -111,6 +111,14 @@ def end(warehouse: str, run_id: str, outcome: str, error: str | None = None) -> 
     steps.end(warehouse, run_id, outcome, error)
 
 
+def attempt_id(flow_run_id: str | None, run_count: int | None) -> str:
+    """The attempt's id in `nightly_runs`: the flow run's id, suffixed by its run count on a Prefect retry
+    (a retry from the UI or `prefect flow-run retry` reuses the flow run's id); a fresh uuid outside Prefect."""
+    if not flow_run_id:
+        return str(uuid.uuid4())
+    return str(flow_run_id) if not run_count or run_count <= 1 else f"{flow_run_id}-{run_count}"
+
+
 def yesterday(timezone: str) -> dt.date:
     """The night to audit by default: yesterday in `timezone` (the schedule's)."""
     return dt.datetime.now(ZoneInfo(timezone)).date() - dt.timedelta(days=1)
@@ -140,7 +148,7 @@ def nightly_audit(
     t0 = time.perf_counter()
     night = night or yesterday(timezone)
     warehouse = str(resolve_path(warehouse))
-    run_id = str(flow_run.id or uuid.uuid4())
+    run_id = attempt_id(flow_run.id, flow_run.run_count)
     parameters = {"night": night.isoformat(), "input_dir": input_dir, "warehouse": warehouse, "plans": plans,
                   "seed": seed, "reviewers": reviewers, "floor": floor, "check_config": check_config,
                   "simulate_reviews": simulate_reviews}  # fmt: skip

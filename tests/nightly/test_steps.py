@@ -216,3 +216,22 @@ def test_missing_input_and_plans_are_named(tmp_path):
         load_plans([str(tmp_path / "missing.yaml")])
     with pytest.raises(ConfigError, match=r"no sampling plans \(\*\.yaml\)"):
         load_plans([str(tmp_path)])
+
+
+def test_a_prefect_retry_of_the_same_flow_run_gets_its_own_attempt(tmp_path):
+    """Prefect's Retry reuses the flow run id; the second attempt must not collide with the first's row."""
+    from flows.nightly_audit import attempt_id
+
+    wh = str(tmp_path / "w.duckdb")
+    first, second = attempt_id("abc", 1), attempt_id("abc", 2)
+    assert (first, second) == ("abc", "abc-2")
+    steps.begin(wh, first, NIGHTS[0], {})
+    steps.end(wh, first, "failed", "boom")
+    steps.begin(wh, second, NIGHTS[0], {})
+    con = connect(wh, read_only=True)
+    try:
+        outcomes = {r["run_id"]: r["outcome"] for r in history.list_runs(con)}
+    finally:
+        con.close()
+    assert outcomes == {"abc": "failed", "abc-2": "running"}
+    assert len(attempt_id(None, None)) == 36  # outside Prefect: a uuid
