@@ -115,7 +115,7 @@ def luhn(digits: str) -> bool:
 def card(text: str) -> bool:
     """A card number in a run of digit groups: the whole run, or its first or last groups, 13-19 digits
     passing Luhn (so a card number written before or after an expiry date or a CVV is still found)."""
-    groups = re.split(r"[ .-]", text)
+    groups = [_digits(g) for g in re.split(r"[ .-]", text)]  # "+62" or "(021)": the digits only
     for k in range(1, len(groups) + 1):
         for part in ("".join(groups[:k]), "".join(groups[k - 1 :])):
             if 13 <= len(part) <= 19 and luhn(part):

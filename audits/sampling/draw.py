@@ -5,6 +5,11 @@
 sha256(plan_hash + "\\n" + seed + "\\n" + population_fingerprint)[:16], so drawing the same plan and
 seed on the same population again returns the stored draw and writes nothing.
 
+A new draw is logged in the same transaction (audits.auditlog, action `draw.created`, subject the
+draw id): one entry per supplier of the plan's population, in that supplier's chain, with the plan
+hash, the seed, the supplier's item count and `sample_digest` of its items; a draw of one supplier
+also records the population count and fingerprint. Nothing of another supplier is in an entry.
+
 `verify` re-derives the population and the selection from the plan JSON and seed stored with the
 draw and reports exactly what differs from what was stored.
 """
@@ -14,13 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
 
+from audits import auditlog
 from audits.errors import ConfigError
 from audits.sampling.plan import Plan, parse_plan
-from audits.sampling.select import Item, StratumDraw, select
+from audits.sampling.select import Item, Selection, StratumDraw, select
 from audits.warehouse import one, table_exists
 
 DRAW_SCHEMA = """
@@ -144,11 +151,50 @@ def _stored(con: duckdb.DuckDBPyConnection, draw_id: str) -> DrawResult | None:
     )
 
 
-def draw(con: duckdb.DuckDBPyConnection, plan: Plan, seed: str | int) -> DrawResult:
+def sample_digest(items: Sequence[Item]) -> str:
+    """sha256 over the items' "supplier, conversation_id, stratum, reason, pi, weight, u" lines.
+
+    Fields are joined by tabs, numbers are Python's shortest round-tripping decimals (as sample.csv
+    writes them), lines are sorted bytewise (UTF-8) and joined by newlines.
+    """
+    lines = [
+        "\t".join([i.supplier, i.conversation_id, i.stratum, i.reason,
+                   repr(float(i.inclusion_probability)), repr(float(i.weight)), repr(float(i.u))])
+        for i in items
+    ]  # fmt: skip
+    return hashlib.sha256("\n".join(sorted(lines, key=str.encode)).encode()).hexdigest()
+
+
+def draw_log_entries(
+    plan: Plan, seed: str, draw_id: str, selection: Selection, actor: str, at: dt.datetime
+) -> list[auditlog.NewEntry]:
+    """The `draw.created` entries of a new draw: one per supplier of the plan (module docstring)."""
+    alone = len(plan.population.suppliers) == 1
+    out = []
+    for supplier in plan.population.suppliers:
+        mine = [i for i in selection.items if i.supplier == supplier]  # over the sample
+        payload: dict[str, object] = {
+            "draw_id": draw_id, "plan_name": plan.name, "plan_hash": plan.plan_hash, "seed": seed,
+            "items": len(mine), "sample_digest": sample_digest(mine),
+        }  # fmt: skip
+        if alone:
+            payload |= {
+                "population_count": selection.population_count,
+                "population_fingerprint": selection.population_fingerprint,
+                "strata": {s.stratum: [s.population, s.allocated, s.drawn] for s in selection.strata},
+            }
+        out.append(auditlog.NewEntry(actor, "draw.created", draw_id, payload, supplier, at))
+    return out
+
+
+def draw(
+    con: duckdb.DuckDBPyConnection, plan: Plan, seed: str | int, *, actor: str | None = None
+) -> DrawResult:
     """Draw the plan's sample with `seed` and store it (one transaction); idempotent per population.
 
     Returns the stored draw (`existing=True`, nothing written) when this plan and seed were already
-    drawn on a population with the same fingerprint.
+    drawn on a population with the same fingerprint. `actor` (default `auditlog.default_actor()`)
+    is who the audit log says drew it.
     """
     seed = str(seed)
     ensure_draw_tables(con)
@@ -210,6 +256,8 @@ def draw(con: duckdb.DuckDBPyConnection, plan: Plan, seed: str | int) -> DrawRes
                     "d": [s.drawn for s in selection.strata],
                 },
             )
+        who = actor or auditlog.default_actor()
+        auditlog.append_many(con, draw_log_entries(plan, seed, draw_id, selection, who, created_at))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

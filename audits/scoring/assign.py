@@ -29,6 +29,10 @@ the assignment; calibration raters use the primary's pinned scorecard. A convers
 applies to stops the assignment (nothing written), unless `skip_uncovered`: then such items stay
 unassigned (and uncalibrated), are reported in `AssignResult.uncovered`, and a later call places
 them once a scorecard covers them.
+
+Logged in the same transaction (audits.auditlog, action `review.assigned`, subject the draw id): one
+entry per supplier with the rows this call added (conversation, reviewer, role, scorecard id and
+version), in that supplier's chain.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from typing import Any
 
 import duckdb
 
+from audits import auditlog
 from audits.errors import ConfigError
 from audits.scorecards import load_scorecards, register_scorecard, scorecard_for
 from audits.scoring.tables import CALIBRATION, PRIMARY, check_draw, ensure_scoring_tables, name
@@ -290,8 +295,12 @@ def assign_reviews(
     scorecards: Mapping[Any, Any] | None = None,
     scorecard_id: str | None = None,
     skip_uncovered: bool = False,
+    actor: str | None = None,
 ) -> AssignResult:
-    """Put a draw's items in review queues (primary + blind calibration), in one transaction; idempotent."""
+    """Put a draw's items in review queues (primary + blind calibration), in one transaction; idempotent.
+
+    `actor` (default `auditlog.default_actor()`) is who the audit log says assigned them.
+    """
     draw_seed = check_draw(con, draw_id)
     roster = _reviewers(reviewers)
     _check_options(calibration_share, raters_per_calibration_item, len(roster))
@@ -329,6 +338,7 @@ def assign_reviews(
                 {"draw": draw_id, "now": now}
                 | dict(zip(("s", "c", "r", "sid", "sv"), map(list, cols), strict=True)),
             )
+        _log_assigned(con, draw_id, now, actor or auditlog.default_actor())
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -350,6 +360,22 @@ def assign_reviews(
         scorecards=tuple((c, h, sc.id, str(sc.version), n) for c, h, sc, n in chosen),
         uncovered=tuple(uncovered),
     )
+
+
+def _log_assigned(con: duckdb.DuckDBPyConnection, draw_id: str, now: dt.datetime, actor: str) -> None:
+    """One `review.assigned` entry per supplier for the rows this call added (all stamped `now`)."""
+    rows = con.execute(
+        "SELECT supplier, conversation_id, reviewer, role, scorecard_id, scorecard_version FROM review_assignments "
+        "WHERE draw_id = ? AND assigned_at = ? ORDER BY supplier, conversation_id, role DESC, reviewer",
+        [draw_id, now],
+    ).fetchall()
+    added: dict[str, list[list[str]]] = {}
+    for supplier, *rest in rows:  # over the rows just added (one sample's)
+        added.setdefault(supplier, []).append(list(rest))
+    auditlog.append_many(con, [
+        auditlog.NewEntry(actor, "review.assigned", draw_id, {"draw_id": draw_id, "assignments": got}, supplier, now)
+        for supplier, got in added.items()
+    ])  # fmt: skip
 
 
 def _count(con: duckdb.DuckDBPyConnection, draw_id: str) -> dict[str, int]:

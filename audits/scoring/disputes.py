@@ -14,6 +14,11 @@ once (a closed dispute cannot be resolved again; open a new one).
   scored_by = "<resolver> (dispute <id>)". The disputed review is kept unchanged: it is the record
   of what its reviewer said. From then on the conversation's primary review is frozen; a later
   dispute challenges the dispute review.
+
+Audit log (audits.auditlog, subject the dispute id, in the conversation's supplier chain), in the
+same transaction as the write: `dispute.opened` by the person who raised it (the review, draw,
+conversation and reason) and `dispute.resolved` by the resolver (the outcome, the note, the outcome
+before and after; an upheld dispute's new review is in the same transaction's `review.submitted`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 
 import duckdb
 
+from audits import auditlog
 from audits.errors import ConfigError
 from audits.scoring.answers import check_answers, pinned_scorecard
 from audits.scoring.reviews import Submission, store_reviews
@@ -107,10 +113,21 @@ def open_dispute(con: duckdb.DuckDBPyConnection, review_id: int, raised_by: str,
         raise ConfigError(f"dispute {already[0]} is already open on {what}; resolve it first")
     ensure_scoring_tables(con)
     dispute_id = next_id(con, "disputes", "dispute_id")
-    con.execute(
-        "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, NULL)",
-        [dispute_id, review_id, *key, raised_by, reason, dt.datetime.now(dt.UTC)],
-    )
+    now = dt.datetime.now(dt.UTC)
+    payload = {"dispute_id": dispute_id, "review_id": review_id, "draw_id": r["draw_id"],
+               "conversation_id": r["conversation_id"], "reason": reason}  # fmt: skip
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, NULL)",
+            [dispute_id, review_id, *key, raised_by, reason, now],
+        )
+        auditlog.append(con, actor=raised_by, action="dispute.opened", subject=str(dispute_id),
+                        payload=payload, at=now, supplier=r["supplier"])  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     return dispute_id
 
 
@@ -147,13 +164,30 @@ def resolve_dispute(
         )
     now = dt.datetime.now(dt.UTC)
     text = note.strip() if note and note.strip() else None
+
+    def logged(passed_after: bool | None) -> auditlog.NewEntry:
+        payload = {"dispute_id": dispute_id, "outcome": outcome, "review_id": review_id, "draw_id": r["draw_id"],
+                   "conversation_id": r["conversation_id"], "note": text, "passed_before": r["passed"],
+                   "passed_after": passed_after}  # fmt: skip
+        return auditlog.NewEntry(
+            resolved_by, "dispute.resolved", str(dispute_id), payload, r["supplier"], now
+        )
+
     if outcome == "rejected":
         if answers:
             raise ConfigError(f"dispute {dispute_id}: a rejected dispute keeps the review; give no answers")
-        con.execute(
-            "UPDATE disputes SET status = 'rejected', resolved_by = ?, resolved_at = ?, note = ? WHERE dispute_id = ?",
-            [resolved_by, now, text, dispute_id],
-        )
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "UPDATE disputes SET status = 'rejected', resolved_by = ?, resolved_at = ?, note = ? "
+                "WHERE dispute_id = ?",
+                [resolved_by, now, text, dispute_id],
+            )
+            auditlog.append_many(con, [logged(r["passed"])])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         return DisputeResult(dispute_id, "rejected", review_id, None, r["passed"], r["passed"], r["score"])
     if not answers:
         raise ConfigError(
@@ -177,6 +211,7 @@ def resolve_dispute(
         [sub],
         extra=[(close, {"by": resolved_by, "now": now, "note": text, "id": dispute_id})],
         undo=[(reopen, {"id": dispute_id})],
+        log=[logged(bool(result.passed))],
     )
     return DisputeResult(
         dispute_id, "upheld", review_id, stored.review_id, r["passed"], stored.passed, stored.score

@@ -19,6 +19,13 @@ upheld, its primary review is frozen.
 
 `record_scores` runs its own transaction, so it is called right after ours commits; should it
 fail, the reviews just written are removed again and the error raised (nothing half done).
+
+The audit log (audits.auditlog) gets, in the reviews' transaction, per draw, supplier, reviewer and
+source: `review.submitted` (each review's id, conversation, role, scorecard id and version, score,
+passed, whether it counts, and its answers), `review.replaced` (the earlier reviews the batch
+superseded) and `prefill.overridden` (answers that differ from a check's pre-fill, with both
+values); a batch taken back because its scores could not be recorded gets `review.withdrawn`.
+Subject: the draw id; each entry is in its supplier's chain.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any
 
 import duckdb
 
+from audits import auditlog
 from audits.errors import ConfigError
 from audits.scoring.answers import check_answers, pinned_scorecard
 from audits.scoring.prefill import prefills
@@ -188,8 +196,12 @@ def store_reviews(
     *,
     extra: Sequence[tuple[str, Any]] = (),
     undo: Sequence[tuple[str, Any]] = (),
+    log: Sequence[auditlog.NewEntry] = (),
 ) -> list[ReviewResult]:
-    """Write checked submissions (and `extra` statements) in one transaction, then record counting scores."""
+    """Write checked submissions (and `extra` statements) in one transaction, then record counting scores.
+
+    `log`: further audit log entries written in the same transaction (after the reviews' own).
+    """
     from audits.sampling.estimate import Score, record_scores  # noqa: PLC0415
 
     if not subs:
@@ -266,6 +278,7 @@ def store_reviews(
             )
         for sql, params in extra:
             con.execute(sql, params)
+        auditlog.append_many(con, [*_log_entries(con, subs, ids, answer_rows, now), *log])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -275,16 +288,81 @@ def store_reviews(
             counting = [s for s in subs if s.draw_id == draw_id and s.role in COUNTING_ROLES]
             for simulated in (False, True):  # a simulated reviewer's scores are marked so wherever they count
                 part = [s for s in counting if (s.source == SIMULATED_SOURCE) == simulated]
-                if part:
+                if part or not simulated:  # (an empty call still creates sample_scores)
                     record_scores(
                         con, draw_id,
                         [Score(s.supplier, s.conversation_id, bool(s.result.passed), _scored_by(s)) for s in part],
                         simulated=simulated,
                     )  # fmt: skip
     except BaseException:
-        _undo(con, ids, was_open, undo)
+        _undo(con, ids, was_open, undo, _withdrawn(subs, ids))
         raise
     return results
+
+
+def _groups(subs: Sequence[Submission], ids: Sequence[int]) -> dict[tuple[str, str, str, str], list[int]]:
+    """Positions of the submissions per (draw, supplier, reviewer, source), in batch order."""
+    out: dict[tuple[str, str, str, str], list[int]] = {}
+    for k, s in enumerate(subs):  # over the submissions of one batch
+        out.setdefault((s.draw_id, s.supplier, s.reviewer, s.source), []).append(k)
+    return out
+
+
+def _log_entries(
+    con: duckdb.DuckDBPyConnection,
+    subs: Sequence[Submission],
+    ids: Sequence[int],
+    answer_rows: Sequence[tuple[Any, ...]],
+    now: dt.datetime,
+) -> list[auditlog.NewEntry]:
+    """The batch's review.submitted, review.replaced and prefill.overridden entries (module docstring)."""
+    answers: dict[int, dict[str, str]] = {}
+    overrides: dict[int, list[dict[str, Any]]] = {}
+    for rid, item_id, value, prefilled, overridden, _comment in answer_rows:  # the batch's answers
+        answers.setdefault(rid, {})[item_id] = value
+        if overridden:
+            overrides.setdefault(rid, []).append({"item_id": item_id, "prefilled": prefilled, "value": value})
+    replaced: dict[int, list[int]] = {}
+    for old, new in con.execute(
+        "SELECT review_id, superseded_by FROM reviews WHERE superseded_by BETWEEN ? AND ? ORDER BY review_id",
+        [ids[0], ids[-1]],
+    ).fetchall():
+        replaced.setdefault(int(new), []).append(int(old))
+    out = []
+    for (draw_id, supplier, reviewer, source), ks in _groups(subs, ids).items():
+        reviews = []
+        for k in ks:
+            s, rid = subs[k], ids[k]
+            row = {"review_id": rid, "conversation_id": s.conversation_id, "role": s.role,
+                   "scorecard_id": s.scorecard.id, "scorecard_version": str(s.scorecard.version),
+                   "score": float(s.result.score), "passed": bool(s.result.passed),
+                   "counts": s.role in COUNTING_ROLES, "answers": answers.get(rid, {})}  # fmt: skip
+            if s.dispute_id is not None:
+                row["dispute_id"] = s.dispute_id
+            reviews.append(row)
+        base = {"draw_id": draw_id, "source": source}
+        out.append(auditlog.NewEntry(reviewer, "review.submitted", draw_id, base | {"reviews": reviews},
+                                     supplier, now))  # fmt: skip
+        gone = [[old, ids[k], subs[k].conversation_id] for k in ks for old in replaced.get(ids[k], [])]
+        if gone:
+            out.append(auditlog.NewEntry(reviewer, "review.replaced", draw_id, base | {"replaced": gone},
+                                         supplier, now))  # fmt: skip
+        changed = [{"review_id": ids[k], "conversation_id": subs[k].conversation_id, **o}
+                   for k in ks for o in overrides.get(ids[k], [])]  # fmt: skip
+        if changed:
+            out.append(auditlog.NewEntry(reviewer, "prefill.overridden", draw_id, base | {"overrides": changed},
+                                         supplier, now))  # fmt: skip
+    return out
+
+
+def _withdrawn(subs: Sequence[Submission], ids: Sequence[int]) -> list[auditlog.NewEntry]:
+    """`review.withdrawn` entries for a batch taken back because its scores could not be recorded."""
+    return [
+        auditlog.NewEntry(reviewer, "review.withdrawn", draw_id,
+                          {"draw_id": draw_id, "source": source, "review_ids": [ids[k] for k in ks],
+                           "why": "the scores could not be recorded; the reviews were removed"}, supplier)
+        for (draw_id, supplier, reviewer, source), ks in _groups(subs, ids).items()
+    ]  # fmt: skip
 
 
 _KEYS = (
@@ -333,8 +411,9 @@ def _undo(
     ids: list[int],
     was_open: list[tuple[Any, ...]],
     undo: Sequence[tuple[str, Any]],
+    log: Sequence[auditlog.NewEntry] = (),
 ) -> None:
-    """Take back a batch whose scores could not be recorded."""
+    """Take back a batch whose scores could not be recorded (and log that it was)."""
     lo, hi = ids[0], ids[-1]
     con.execute("BEGIN TRANSACTION")
     try:
@@ -351,6 +430,7 @@ def _undo(
             )
         for sql, params in undo:
             con.execute(sql, params)
+        auditlog.append_many(con, log)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -67,5 +67,17 @@ def test_published_test_cards_pass_luhn(sql: duckdb.DuckDBPyConnection, card: st
 
 def test_redact_replaces_every_kind_and_keeps_the_rest() -> None:
     text = "Card 4111 1111 1111 1111, mail mei.tan@example.com, call +65 9123 4567, NRIC S1234567D; refund in 5-7 days."
-    assert redact(text) == "Card [card_number], mail [email], call [phone], NRIC [sg_nric]; refund in 5-7 days."
+    assert (
+        redact(text) == "Card [card_number], mail [email], call [phone], NRIC [sg_nric]; refund in 5-7 days."
+    )
     assert redact("nothing here, order #1234567") == "nothing here, order #1234567"
+
+
+@pytest.mark.parametrize("phone", ["+62 812-3456-7890", "(021) 5550-1234-567", "+65 6123 4567"])
+def test_phone_numbers_with_a_plus_or_brackets_are_not_cards_and_do_not_crash(phone: str) -> None:
+    """Found in the demo data: a '+' or '(' in a digit group once made the card test raise ValueError."""
+    from audits.checks.pii import card
+
+    assert card(phone) is False
+    assert "card" not in {k for k, _ in find_pii(f"call me on {phone}")}
+    assert phone not in redact(f"call me on {phone}")
