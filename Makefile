@@ -33,6 +33,7 @@ bench: venv
 	$(PY) benchmarks/sampling.py
 	$(PY) benchmarks/checks.py
 	$(PY) benchmarks/trace.py
+	$(PY) benchmarks/nightly.py --conversations 1200000
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal data/trace-demo.html
