@@ -35,12 +35,15 @@ from audits.cli_common import json_option, library_errors, print_json, table, wa
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait while another night holds the warehouse.")  # fmt: skip
 @click.option("--timezone", default="UTC", show_default=True, help="Time zone that decides 'yesterday'.")
+@click.option("--contracts", "contracts", multiple=True, type=click.Path(exists=True),
+              help="Contract YAML (file or folder; repeatable) the HTML report judges. "
+                   "Default: $QA_AUDIT_CONTRACTS, else ./data/contracts.")  # fmt: skip
 @json_option
 @library_errors
 def nightly(
     night: dt.datetime | None, input_dir: str | None, warehouse: str | None, plans: tuple[str, ...],
     seed: str | None, reviewers: tuple[str, ...], floor: float, check_config: str | None,
-    truth: str | None, wait: float, timezone: str, as_json: bool,
+    truth: str | None, wait: float, timezone: str, contracts: tuple[str, ...], as_json: bool,
 ) -> None:  # fmt: skip
     """Audit one night: ingest, contract, checks, flags, draw, queues, estimates, breach tests, report.
 
@@ -54,6 +57,7 @@ def nightly(
         night=night.date() if night else None, input_dir=input_dir, warehouse=warehouse,
         plans=list(plans) or None, seed=seed, reviewers=list(reviewers) or None, floor=floor,
         check_config=check_config, simulate_reviews=truth, wait=wait, timezone=timezone,
+        contracts=list(contracts) or None,
     )  # fmt: skip
     if as_json:
         print_json(out)
@@ -104,7 +108,7 @@ def _summary(step: str, c: dict[str, Any]) -> str:
         return ", ".join(f"{s}: {v['verdict']} ({v['failures']}/{v['n']} over {v['nights']} nights)"
                          for s, v in c["suppliers"].items())  # fmt: skip
     if step == "report":
-        return str(c["path"])
+        return f"{c['html']} (and .json; {c['contracts']} contracts judged)"
     return ""
 
 

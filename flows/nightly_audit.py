@@ -100,9 +100,11 @@ def breach(warehouse: str, run_id: str, night: dt.date, suppliers: list[str], fl
 
 
 @retrying
-def report(warehouse: str, run_id: str, night: dt.date, done: list[dict[str, Any]]) -> dict[str, Any]:
-    """The night's summary, written next to the warehouse."""
-    return steps.report(warehouse, run_id, night, done)
+def report(
+    warehouse: str, run_id: str, night: dt.date, done: list[dict[str, Any]], contracts: list[str] | None
+) -> dict[str, Any]:
+    """The night's summary and the HTML report, written next to the warehouse."""
+    return steps.report(warehouse, run_id, night, done, contracts)
 
 
 @retrying
@@ -137,13 +139,16 @@ def nightly_audit(
     simulate_reviews: str | None = None,
     wait: float = 0.0,
     timezone: str = "UTC",
+    contracts: list[str] | None = None,
 ) -> dict[str, Any]:
     """Audit one night: `night` (default yesterday in `timezone`), exports in `input_dir`, into `warehouse`.
 
     plans: nightly sampling plans (files or folders; default data/plans/nightly); seed: prepended to
     each night's seed (the buyer's, if given); reviewers: who gets the review queues (none: no queues);
     floor: the contract's pass-rate floor for the breach test; simulate_reviews: a ground truth file
-    for the demo's simulated reviewer; wait: seconds to wait for another night holding the warehouse.
+    for the demo's simulated reviewer; wait: seconds to wait for another night holding the warehouse;
+    contracts: contract YAML files or folders the HTML report judges (default $QA_AUDIT_CONTRACTS, else
+    ./data/contracts).
     """
     t0 = time.perf_counter()
     night = night or yesterday(timezone)
@@ -151,7 +156,7 @@ def nightly_audit(
     run_id = attempt_id(flow_run.id, flow_run.run_count)
     parameters = {"night": night.isoformat(), "input_dir": input_dir, "warehouse": warehouse, "plans": plans,
                   "seed": seed, "reviewers": reviewers, "floor": floor, "check_config": check_config,
-                  "simulate_reviews": simulate_reviews}  # fmt: skip
+                  "simulate_reviews": simulate_reviews, "contracts": contracts}  # fmt: skip
     suppliers = sorted({s for p in load_plans(plans) for s in p.population.suppliers})
     with night_lock(warehouse, night, run_id, wait):
         crashed = begin(warehouse, run_id, night, parameters)
@@ -177,7 +182,7 @@ def nightly_audit(
                     done.append(simulate(warehouse, run_id, draw_ids, simulate_reviews))
             done.append(estimate(warehouse, run_id, draw_ids, floor))
             done.append(breach(warehouse, run_id, night, suppliers, floor))
-            done.append(report(warehouse, run_id, night, done))
+            done.append(report(warehouse, run_id, night, done, contracts))
         except BaseException as exc:
             end(warehouse, run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise

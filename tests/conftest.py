@@ -74,6 +74,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never see a warehouse (or scorecard folder) set by the developer's shell."""
     monkeypatch.delenv("QA_AUDIT_WAREHOUSE", raising=False)
     monkeypatch.delenv("QA_AUDIT_SCORECARDS", raising=False)
+    monkeypatch.delenv("QA_AUDIT_CONTRACTS", raising=False)
     yield
 
 

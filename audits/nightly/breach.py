@@ -6,9 +6,15 @@ chance). `audits.stats.sequential.anytime_breach` keeps P(ever "breach" | rate <
 however many nights are looked at.
 
 Which items count: the scored items of the random strata of the supplier's nightly draws. Edge-case
-strata (failed automations, missed hand-offs, ...) are drawn on purpose, so their failure rate says
-nothing about the population's; within the random strata of a proportional plan every conversation
-of the night had nearly the same chance, so failures / n estimates the night's rate. A night with no
+strata (failed automations, missed hand-offs, ...) are drawn on purpose at other rates, so pooling
+their items with the rest would overstate the failure rate; within the random strata of a
+proportional plan every conversation of the night had nearly the same chance, so failures / n
+estimates the night's rate of the routine traffic (the conversations outside the edge-case strata).
+So the test is about routine traffic: its "breach" says that even the conversations that are not
+edge cases fail more often than the floor allows, which, as edge cases fail at least as often, means
+the whole population does too; it is slower to alarm than a test of the whole population would be.
+The contract's quality-floor term (audits.contracts) pairs it with the design-weighted interval of
+the whole population. A night with no
 scores yet adds nothing (n = 0). Simulated scores (the demo's) count and are reported as such.
 """
 

@@ -8,8 +8,8 @@ rule, and its reviews and scores are marked simulated wherever they show (review
 - an item that names a check fails when the ground truth lists that check's kind for the
   conversation (audits.checks.measure.TRUTH_KIND: what was planted or observed by the generator);
   otherwise it takes the check's own proposal when the check was not applicable ("na") or has no
-  kind in the ground truth, else the scale's first (passing) value;
-- an item without a check passes, except items about resolution, which fail on a conversation whose
+  kind in the ground truth, else the scale's best passing value (most points);
+- an item without a check gets the best passing value, except items about resolution, which fail on a conversation whose
   automation failed (the ground truth's `failed_automation`).
 
 It never reads a real reviewer's answers and never runs on data without a ground truth file.
@@ -51,16 +51,17 @@ def _truth(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], keys: l
 def _answer(item: Any, kinds: set[str], proposal: Any) -> str:
     scale = item.scale
     fail = scale.fail[0] if scale.fail else scale.values[-1]
+    best = max((v for v in scale.values if v not in scale.fail), key=scale.points_of)
     if item.check:
         kind = TRUTH_KIND.get(item.check)
         if kind is not None and kind in kinds:
             return str(fail)
         if proposal is not None and proposal.value is not None and (kind is None or proposal.value == NA):
             return str(proposal.value)
-        return str(scale.values[0])
+        return str(best)
     if "resolution" in item.id and "failed_automation" in kinds and scale.fail:
         return str(fail)
-    return str(scale.values[0])
+    return str(best)
 
 
 def simulate_reviews(

@@ -10,7 +10,7 @@
     simulate  (demo only) a simulated reviewer scores the queues from the generator's ground truth
     estimate  pass rates with intervals from the scores available so far
     breach    the anytime-valid sequential test per supplier, over every night so far
-    report    the night's summary as JSON next to the warehouse
+    report    the night's summary as JSON, and the HTML report (qa-audit report) over the nights so far
 
 Every step is idempotent by night: loads skip files already loaded, checks replace their results for
 the same conversations with the same results, a draw with the same plan, seed and population is found
@@ -285,13 +285,42 @@ def breach(
     return _record(warehouse, run_id, "breach", time.perf_counter() - t, {"suppliers": counts})
 
 
-def report(warehouse: str, run_id: str, night: dt.date, steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The night's summary (every step's counts) as JSON in <warehouse folder>/reports/nightly-<night>.json."""
+def report(
+    warehouse: str, run_id: str, night: dt.date, steps: Sequence[dict[str, Any]],
+    contracts: Sequence[str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The night's summary as JSON, and the HTML report over the nights so far, next to the warehouse.
+
+    reports/nightly-<night>.json holds every step's counts; reports/nightly-<night>.html is
+    `qa-audit report` from the first nightly night to this one, judged on `contracts` (default:
+    $QA_AUDIT_CONTRACTS, else ./data/contracts when it exists; none: no terms judged).
+    """
+    from audits.contracts.load import default_folder, load_contracts  # noqa: PLC0415
+    from audits.report import render_report_html  # noqa: PLC0415
+
     t = time.perf_counter()
-    out = Path(warehouse).resolve().parent / "reports" / f"nightly-{night.isoformat()}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(warehouse).resolve().parent / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"nightly-{night.isoformat()}.json"
     body = {"night": night.isoformat(), "run_id": run_id, "steps": list(steps)}
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(body, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    tmp.replace(out)
-    return _record(warehouse, run_id, "report", time.perf_counter() - t, {"path": str(out)})
+    _write_atomic(out, json.dumps(body, indent=2, sort_keys=True, default=str))
+    sources = list(contracts or []) or ([str(f)] if (f := default_folder()) is not None else [])
+    judged = load_contracts(sources) if sources else []
+    con = connect(warehouse, read_only=True)
+    try:
+        first = scalar(con, "SELECT min(night) FROM nightly_draws") or night
+        html = render_report_html(
+            con, supplier=None, period=Period(min(first, night), night), contracts=judged
+        )
+    finally:
+        con.close()
+    page = folder / f"nightly-{night.isoformat()}.html"
+    _write_atomic(page, html)
+    counts = {"path": str(out), "html": str(page), "contracts": len(judged)}
+    return _record(warehouse, run_id, "report", time.perf_counter() - t, counts)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -355,7 +355,7 @@ def _binomial_interval(failures: int, n: int, confidence: float, method: str) ->
     return wilson(failures, n, confidence) if method == "wilson" else clopper_pearson(failures, n, confidence)
 
 
-def _rate_estimate(
+def rate_estimate(
     p: float,
     variance: float,
     scored: int,
@@ -483,7 +483,7 @@ def compute_estimate(
 
     strat = stratified_estimate(counts, confidence)
     non_census_n = sum(c.sampled for c in counts if c.sampled < c.population)
-    overall = _rate_estimate(
+    overall = rate_estimate(
         strat.estimate,
         strat.variance,
         strat.sampled,
@@ -562,7 +562,7 @@ def _supplier_estimates(
             variance += big_n * big_n * (1 - n_h / big_n) * s2 / n_h
         variance /= n_hat * n_hat
         non_census = sum(1 for it in mine if scored_n[it.stratum] < by_stratum[it.stratum].population)
-        est = _rate_estimate(r, variance, len(mine), len(fails), n_hat, non_census, confidence, method)
+        est = rate_estimate(r, variance, len(mine), len(fails), n_hat, non_census, confidence, method)
         out.append(SupplierEstimate(supplier, est))
     return tuple(out)
 

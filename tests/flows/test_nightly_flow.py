@@ -37,6 +37,8 @@ def test_nightly_runs_every_step_and_records_the_run(prefect_harness, night_data
         assert f"  {step} " in first.output, step
     assert "reviews by the simulated reviewer (marked simulated)" in first.output
     assert (tmp_path / "reports" / "nightly-2026-11-02.json").is_file()
+    page = (tmp_path / "reports" / "nightly-2026-11-02.html").read_text()
+    assert "<svg" in page and "lumen-ai" in page and "2026-11-02" in page
     again = _nightly(wh, night_data, "2026-11-02", "--json")
     assert again.exit_code == 0, again.output
     out = json.loads(again.output)
