@@ -34,6 +34,7 @@ bench: venv
 	$(PY) benchmarks/checks.py
 	$(PY) benchmarks/trace.py
 	$(PY) benchmarks/nightly.py --conversations 1200000
+	$(PY) benchmarks/partitioned.py
 
 clean:
 	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal data/trace-demo.html

@@ -727,10 +727,10 @@ def format_check_counts(run: dict[str, Any]) -> str:
 
 def _register() -> None:
     """Add the commands that live in their own modules."""
-    from audits import cli_checks, cli_nightly, cli_pack, cli_report, cli_review, cli_trace  # noqa: PLC0415
+    from audits import cli_checks, cli_nightly, cli_pack, cli_report, cli_review, cli_scale, cli_trace  # noqa: PLC0415
 
     for command in [*cli_checks.COMMANDS, *cli_review.COMMANDS, *cli_trace.COMMANDS, *cli_nightly.COMMANDS,
-                    *cli_pack.COMMANDS, *cli_report.COMMANDS]:  # fmt: skip
+                    *cli_pack.COMMANDS, *cli_report.COMMANDS, *cli_scale.COMMANDS]:  # fmt: skip
         main.add_command(command)
 
 

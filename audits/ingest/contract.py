@@ -19,6 +19,7 @@ the suite requires those to be empty, and each entry becomes a reason of its own
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,6 +279,11 @@ def sql_verdicts(con: duckdb.DuckDBPyConnection, kind: str) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 
 
+# Two loads validating on threads of one process (e.g. partitions on one Dask worker) would see each
+# other's batches in the shared context and report a false ContractMismatch.
+_GX_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)
 def _gx_context() -> Any:
     import great_expectations as gx  # noqa: PLC0415 - heavy (about 3 s): only when loading
@@ -332,11 +338,12 @@ def validate_frame(
     hold the GIL; DuckDB does not). Returns GX's verdict and, per expectation, the failure count
     (stored with the load); raises `ContractMismatch` when GX and the SQL disagree.
     """
-    result = (
-        _gx_context()
-        .get_batch(batch_parameters={"dataframe": df})
-        .validate(build_suite(kind), result_format="BASIC")
-    )
+    with _GX_LOCK:  # one cached GX context per process, not safe for two threads at once
+        result = (
+            _gx_context()
+            .get_batch(batch_parameters={"dataframe": df})
+            .validate(build_suite(kind), result_format="BASIC")
+        )
     rows: list[dict[str, Any]] = []
     for r in result.results:
         exp = {"type": r.expectation_config.type, "kwargs": dict(r.expectation_config.kwargs)}
