@@ -49,7 +49,7 @@ from typing import Any
 import duckdb
 
 from audits.period import Period
-from audits.sampling.estimate import Estimate, RateEstimate, ScoredItem, rate_estimate, compute_estimate
+from audits.sampling.estimate import Estimate, RateEstimate, ScoredItem, compute_estimate, rate_estimate
 from audits.sampling.select import StratumDraw
 from audits.warehouse import table_exists
 
