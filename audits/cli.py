@@ -727,10 +727,19 @@ def format_check_counts(run: dict[str, Any]) -> str:
 
 def _register() -> None:
     """Add the commands that live in their own modules."""
-    from audits import cli_checks, cli_nightly, cli_pack, cli_report, cli_review, cli_scale, cli_trace  # noqa: PLC0415
+    from audits import (  # noqa: PLC0415
+        cli_checks,
+        cli_nightly,
+        cli_pack,
+        cli_report,
+        cli_review,
+        cli_scale,
+        cli_trace,
+        cli_web,
+    )  # fmt: skip
 
     for command in [*cli_checks.COMMANDS, *cli_review.COMMANDS, *cli_trace.COMMANDS, *cli_nightly.COMMANDS,
-                    *cli_pack.COMMANDS, *cli_report.COMMANDS, *cli_scale.COMMANDS]:  # fmt: skip
+                    *cli_pack.COMMANDS, *cli_report.COMMANDS, *cli_scale.COMMANDS, *cli_web.COMMANDS]:  # fmt: skip
         main.add_command(command)
 
 
