@@ -67,6 +67,26 @@ def tagged_names(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[str, str]]
     return {n for (v,) in rows for n in _names_in(v)}
 
 
+def supplier_tagged_names(con: duckdb.DuckDBPyConnection, suppliers: Iterable[str]) -> set[str]:
+    """Every name tagged on any conversation (or turn) of the suppliers: what a report over them must hide."""
+    names = sorted(set(suppliers))
+    if not names or not table_exists(con, "conversations"):
+        return set()
+    params = {"s": names}
+    rows = con.execute(
+        "SELECT DISTINCT json_extract(metadata, '$.pii_names')::VARCHAR FROM conversations "
+        "WHERE supplier IN (SELECT unnest($s::VARCHAR[])) AND json_extract(metadata, '$.pii_names') IS NOT NULL",
+        params,
+    ).fetchall()
+    if table_exists(con, "turns"):
+        rows += con.execute(
+            "SELECT DISTINCT json_extract(extra, '$.pii_names')::VARCHAR FROM turns "
+            "WHERE supplier IN (SELECT unnest($s::VARCHAR[])) AND json_extract(extra, '$.pii_names') IS NOT NULL",
+            params,
+        ).fetchall()
+    return {n for (v,) in rows for n in _names_in(v)}
+
+
 def _keys_table(pairs: list[tuple[str, str]]) -> object:
     import pyarrow as pa  # noqa: PLC0415
 

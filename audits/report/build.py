@@ -277,6 +277,27 @@ def _overview(reports: Sequence[SupplierReport]) -> Table:
     )
 
 
+def _hide_tagged_names(
+    con: duckdb.DuckDBPyConnection, suppliers: Sequence[str], tables: Sequence[Table]
+) -> None:
+    """Replace the names tagged on the suppliers' conversations (metadata.pii_names) in every text cell.
+
+    Patterns (cards, emails, ...) are redacted when a table is built; names cannot be found by a
+    pattern, so the ones a supplier or adapter tagged are removed here, as in an evidence pack.
+    """
+    from audits.evidence.redact import Redactor, supplier_tagged_names  # noqa: PLC0415
+
+    redactor = Redactor(supplier_tagged_names(con, suppliers))
+    if not redactor.names:
+        return
+    for table in tables:
+        text = [c.key for c in table.columns if c.kind in ("text", "verdict", "json")]
+        for row in table.rows:  # the report's rows: findings, terms, a few per dimension
+            for key in text:
+                if isinstance(row.get(key), str):
+                    row[key] = redactor.names_only(row[key])
+
+
 def build_report(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -324,12 +345,14 @@ def build_report(
                 f"{stale} conversations have check results computed on an older version of the conversation "
                 "(run qa-audit check); they count as unchecked."
             )
+    overview = _overview(reports)
+    _hide_tagged_names(con, names, [overview, *(t for r in reports for t in r.tables.values())])
     return Report(
         generated_at=now,
         period=period,
         supplier=supplier,
         suppliers=reports,
-        overview=_overview(reports),
+        overview=overview,
         contracts=[f"{c.contract_id} ({c.source})" for c in used],
         warnings=warnings,
     )

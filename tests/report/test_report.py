@@ -196,3 +196,31 @@ def test_a_fresh_warehouse_with_conversations_only(tmp_path: Path) -> None:
     )  # pass rates, nightly, sections, edge cases, ...
     for section in SECTIONS:
         assert f"{_slug('acme-bpo')}-{section}" in doc.ids
+
+
+def test_names_tagged_on_conversations_are_hidden_in_the_report_and_exports(tmp_path: Path) -> None:
+    """A name cannot be found by a pattern: one tagged in metadata.pii_names never leaves in a report."""
+    from audits import warehouse as wh
+    from audits.ingest import load_paths
+    from audits.period import parse_period
+    from audits.trace.findings import open_finding
+    from tests.conftest import conv, write_jsonl
+
+    src = write_jsonl(tmp_path / "c.jsonl", [conv(conversation_id="c-name", supplier="harbor-cx",
+                                                  metadata={"pii_names": ["Crystal Minh"]})])  # fmt: skip
+    path = tmp_path / "w.duckdb"
+    load_paths([src], warehouse_path=path, progress=False)
+    con = wh.connect(path)
+    try:
+        open_finding(con, supplier="harbor-cx", conversation_id="c-name", kind="other", severity="low",
+                     detected_by="qa", summary="Crystal Minh was promised a refund; Minh called back")  # fmt: skip
+        report = build_report(con, period=parse_period("2026-11-01"))
+    finally:
+        con.close()
+    html = render_html(report)
+    assert "[name] was promised a refund; [name] called back" in html
+    assert "Crystal" not in html and "Minh" not in html
+    write_exports(report, tmp_path / "out")
+    for f in (tmp_path / "out").iterdir():
+        raw = str(pq.read_table(f).to_pylist()) if f.suffix == ".parquet" else f.read_text(encoding="utf-8")
+        assert "Crystal" not in raw and "Minh" not in raw, f.name
