@@ -35,7 +35,7 @@ from audits.errors import ConfigError
 from audits.nightly import history
 from audits.nightly.plans import load_plans, night_seed, plan_for_night
 from audits.period import Period
-from audits.warehouse import connect, scalar
+from audits.warehouse import connect, scalar, table_exists
 
 DEFAULT_INBOX = Path("data") / "inbox"
 ENV_INBOX = "QA_AUDIT_INBOX"
@@ -247,10 +247,11 @@ def estimate(
     out: dict[str, Any] = {}
     con = connect(warehouse, read_only=True)
     try:
+        has_scores = table_exists(con, "sample_scores")
         for draw_id in draw_ids:
             scored = (
                 scalar(con, "SELECT count(*) FROM sample_scores WHERE draw_id = ?", [draw_id])
-                if scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sample_scores'")
+                if has_scores
                 else 0
             )
             if not scored:
