@@ -21,6 +21,7 @@ import duckdb
 
 from audits.checks.pii import redact
 from audits.errors import ConfigError
+from audits.evidence.redact import Redactor, tagged_names
 from audits.scoring import list_disputes, queue, reviewer_view
 from audits.scoring.answers import allowed_values, pinned_scorecard
 from audits.scoring.prefill import prefills
@@ -108,12 +109,17 @@ def conversation_page(
     data.update(draw_id=draw_id, supplier=supplier, conversation_id=cid)
     checks = _check_results(con, supplier, cid)
     masked = user.is_buyer
+    if masked:  # names tagged on the conversation go too, in the transcript and in reviewers' comments
+        _mask_for_buyer(data, Redactor(tagged_names(con, [(supplier, cid)])))
     data["turns"] = _annotate_turns(data["turns"], checks, masked)
     data["checks"] = [c | {"evidence": _mask(c["evidence"], True)} for c in checks]
     data["kb"] = _kb_cited(con, supplier, cid)
     data["masked"] = masked
     data["disputes"] = [d for d in list_disputes(con, draw_id=draw_id)
                         if d["supplier"] == supplier and d["conversation_id"] == cid]  # fmt: skip
+    if masked:
+        red = Redactor(tagged_names(con, [(supplier, cid)]))
+        data["disputes"] = [d | {k: red(d.get(k)) for k in ("reason", "note")} for d in data["disputes"]]
     data["counting_review"] = _counting_review(con, draw_id, supplier, cid)
     if data["mode"] == "review" and data["role"] != "primary" and data["others"] is None:
         data["disputes"] = []  # a blind calibration rater learns nothing of the primary review
@@ -189,6 +195,14 @@ def _check_results(con: duckdb.DuckDBPyConnection, supplier: str, cid: str) -> l
         "ORDER BY try_cast(check_version AS BIGINT) DESC NULLS LAST, check_version DESC) = 1 "
         "ORDER BY CASE outcome WHEN 'fail' THEN 0 WHEN 'pass' THEN 1 ELSE 2 END, check_id, turn",
         [supplier, cid]))  # fmt: skip
+
+
+def _mask_for_buyer(data: dict[str, Any], red: Redactor) -> None:
+    """Personal data and tagged names out of the turns and of every review comment a buyer would see."""
+    data["turns"] = [t | {"text": red(t.get("text"))} for t in data["turns"]]
+    for review in data.get("others") or []:  # the conversation's current reviews, a few
+        for answer in review.get("answers", {}).values():
+            answer["comment"] = red(answer.get("comment"))
 
 
 def _mask(text: Any, masked: bool) -> Any:

@@ -147,3 +147,34 @@ def test_security_headers(site, app_client):
 def test_next_parameter_cannot_redirect_off_site(site, app_client):
     page = app_client.get("/login?next=//evil.example/x")
     assert 'name="next" value="/"' in page.text
+
+
+def test_buyer_never_sees_tagged_names_or_personal_data_in_review_comments(site, app_client):
+    """A reviewer's comment may quote the customer; the buyer's view masks it like the transcript."""
+    from audits import warehouse
+    from audits.scoring.answers import pinned_scorecard
+    from audits.scoring.reviews import get_assignment, submit_review
+
+    (_, cid, reviewer, _role), *_ = items(site.path, site.draw_id, supplier="acme-bpo", role="primary")
+    con = warehouse.connect(site.path)
+    try:
+        con.execute("UPDATE conversations SET metadata = '{\"pii_names\": [\"Crystal Minh\"]}' "
+                    "WHERE supplier = 'acme-bpo' AND conversation_id = ?", [cid])  # fmt: skip
+        con.execute("UPDATE turns SET text = 'Hello, this is Crystal Minh' WHERE supplier = 'acme-bpo' "
+                    "AND conversation_id = ? AND turn_index = 1", [cid])  # fmt: skip
+        a = get_assignment(con, site.draw_id, "acme-bpo", cid, reviewer)
+        card = pinned_scorecard(con, a.scorecard_id, a.scorecard_version)
+        answers = {i.id: ("na" if i.na_allowed else i.scale.values[0]) for i in card.items}
+        answers[card.items[0].id] = card.items[0].scale.values[0]
+        submit_review(con, draw_id=site.draw_id, supplier="acme-bpo", conversation_id=cid, reviewer=reviewer,
+                      answers=answers, comments={card.items[0].id: "Crystal Minh wrote crystal@example.com"})  # fmt: skip
+    finally:
+        con.close()
+    sign_in(app_client, site, "lead")
+    assert "crystal@example.com" in app_client.get(_url(site, "acme-bpo", cid)).text  # staff see it
+    app_client.cookies.clear()
+    sign_in(app_client, site, "buyer")
+    page = app_client.get(_url(site, "acme-bpo", cid))
+    assert page.status_code == 200
+    assert "Crystal" not in page.text and "Minh" not in page.text and "crystal@example.com" not in page.text
+    assert "[name]" in page.text and "[email]" in page.text
