@@ -45,6 +45,7 @@ r AS (
     SELECT cr.supplier, cr.conversation_id, cr.check_id, cr.check_version::VARCHAR AS v, cr.outcome,
            cr.turn, cr.evidence
     FROM check_results cr SEMI JOIN k ON k.supplier = cr.supplier AND k.conversation_id = cr.conversation_id
+    {fresh_join}
     WHERE cr.check_id IN (SELECT unnest($checks::VARCHAR[])) AND cr.outcome IN ('pass', 'fail', 'na') {fresh}
 ),
 latest AS (
@@ -65,14 +66,17 @@ def prefills(
     if not cards or not checks or not table_exists(con, "check_results"):
         return {}
     keys = list(cards)
-    fresh = ""
+    fresh = fresh_join = ""
     if {"content_hash"} <= _columns(con, "check_results"):
-        fresh = (
-            "AND cr.content_hash IS NOT DISTINCT FROM (SELECT c.content_hash FROM conversations c "
-            "WHERE c.supplier = cr.supplier AND c.conversation_id = cr.conversation_id)"
+        # the conversations asked about only (a correlated subquery would join all of them)
+        fresh_join = (
+            "LEFT JOIN (SELECT c.supplier, c.conversation_id, c.content_hash FROM conversations c "
+            "SEMI JOIN k USING (supplier, conversation_id)) cc "
+            "ON cc.supplier = cr.supplier AND cc.conversation_id = cr.conversation_id"
         )
+        fresh = "AND cr.content_hash IS NOT DISTINCT FROM cc.content_hash"
     rows = con.execute(
-        LOOKUP_SQL.format(fresh=fresh),
+        LOOKUP_SQL.format(fresh=fresh, fresh_join=fresh_join),
         {"s": [k[0] for k in keys], "c": [k[1] for k in keys], "checks": checks},
     ).fetchall()
     found: dict[tuple[str, str], dict[str, tuple[Any, ...]]] = {}
