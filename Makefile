@@ -37,7 +37,7 @@ bench: venv
 	$(PY) benchmarks/partitioned.py
 
 clean:
-	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal data/trace-demo.html
+	rm -rf $(VENV) data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.nightly.lock data/trace-demo.html data/reports
 
 docs: venv
 	$(PY) -m audits.cli_reference > docs/cli.md
