@@ -18,7 +18,7 @@ import duckdb
 
 from audits.period import Period
 from audits.sampling.plan import Plan
-from audits.warehouse import one
+from audits.warehouse import table_exists
 
 TABLES_SQL = """
 CREATE TABLE IF NOT EXISTS nightly_runs (
@@ -103,7 +103,7 @@ def night_draws(
     con: duckdb.DuckDBPyConnection, supplier: str | None = None, period: Period | None = None
 ) -> list[dict[str, Any]]:
     """The nightly draws (night, plan_name, plan_hash, supplier, seed, draw_id), by night then plan."""
-    if one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'nightly_draws'") == (0,):
+    if not table_exists(con, "nightly_draws"):
         return []
     where: list[str] = ["true"]
     params: list[Any] = []
@@ -126,7 +126,7 @@ def list_runs(
     con: duckdb.DuckDBPyConnection, *, night: dt.date | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
     """The latest attempts first: run id, night, times, outcome, parameters, steps, error."""
-    if one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'nightly_runs'") == (0,):
+    if not table_exists(con, "nightly_runs"):
         return []
     rows = con.execute(
         "SELECT run_id, night, started_at, finished_at, outcome, parameters, steps, error FROM nightly_runs "

@@ -31,11 +31,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from audits.errors import ConfigError
 from audits.nightly import history
 from audits.nightly.plans import load_plans, night_seed, plan_for_night
 from audits.period import Period
-from audits.warehouse import connect, scalar, table_exists
+from audits.warehouse import open_warehouse, scalar, table_exists
 
 DEFAULT_INBOX = Path("data") / "inbox"
 ENV_INBOX = "QA_AUDIT_INBOX"
@@ -57,30 +59,23 @@ def night_input(input_dir: str | os.PathLike[str] | None, night: dt.date) -> Pat
     )
 
 
-def _record(warehouse: str, run_id: str, step: str, seconds: float, counts: dict[str, Any]) -> dict[str, Any]:
-    con = connect(warehouse)
-    try:
-        history.record_step(con, run_id, step, seconds, counts)
-    finally:
-        con.close()
+def _record(
+    con: duckdb.DuckDBPyConnection, run_id: str, step: str, seconds: float, counts: dict[str, Any]
+) -> dict[str, Any]:
+    """Append the finished step to the attempt's row, on the step's own connection."""
+    history.record_step(con, run_id, step, seconds, counts)
     return {"step": step, "seconds": seconds, "counts": counts}
 
 
 def begin(warehouse: str, run_id: str, night: dt.date, parameters: dict[str, Any]) -> int:
     """Record the attempt as running (earlier `running` attempts are marked crashed); returns how many."""
-    con = connect(warehouse)
-    try:
+    with open_warehouse(warehouse) as con:
         return history.start_run(con, run_id, night, parameters)
-    finally:
-        con.close()
 
 
 def end(warehouse: str, run_id: str, outcome: str, error: str | None = None) -> None:
-    con = connect(warehouse)
-    try:
+    with open_warehouse(warehouse) as con:
         history.finish_run(con, run_id, outcome, error)
-    finally:
-        con.close()
 
 
 def ingest(warehouse: str, run_id: str, files: Sequence[str], progress: bool | None = None) -> dict[str, Any]:
@@ -97,35 +92,33 @@ def ingest(warehouse: str, run_id: str, files: Sequence[str], progress: bool | N
         "records_quarantined": sum(r.records_quarantined for r in results),
         "load_ids": [r.load_id for r in results],
     }
-    return _record(warehouse, run_id, "ingest", seconds, counts)
+    with open_warehouse(warehouse) as con:  # load_paths opened and closed the file itself
+        return _record(con, run_id, "ingest", seconds, counts)
 
 
 def contract(warehouse: str, run_id: str, night: dt.date, load_ids: Sequence[str]) -> dict[str, Any]:
     """What the night holds after the loads, and what the loads quarantined (the data contract's verdict)."""
     t = time.perf_counter()
-    con = connect(warehouse, read_only=True)
-    try:
-        day = Period(night, night)
+    with open_warehouse(warehouse) as con:
         by_supplier = dict(
             con.execute(
-                f"SELECT supplier, count(*) FROM conversations WHERE {day.where()} GROUP BY ALL ORDER BY ALL"
+                f"SELECT supplier, count(*) FROM conversations WHERE {Period(night, night).where()} "
+                "GROUP BY ALL ORDER BY ALL"
             ).fetchall()
         )
         quarantined = int(
             scalar(con, "SELECT count(*) FROM quarantine WHERE load_id IN (SELECT unnest(?::VARCHAR[]))",
                    [list(load_ids)]) or 0
         )  # fmt: skip
-    finally:
-        con.close()
-    counts = {
-        "conversations": sum(by_supplier.values()),
-        "by_supplier": by_supplier,
-        "quarantined_by_these_loads": quarantined,
-        "verdict": "no conversations for the night" if not by_supplier else (
-            "some records quarantined (qa-audit quarantine)" if quarantined else "all records passed"
-        ),
-    }  # fmt: skip
-    return _record(warehouse, run_id, "contract", time.perf_counter() - t, counts)
+        counts = {
+            "conversations": sum(by_supplier.values()),
+            "by_supplier": by_supplier,
+            "quarantined_by_these_loads": quarantined,
+            "verdict": "no conversations for the night" if not by_supplier else (
+                "some records quarantined (qa-audit quarantine)" if quarantined else "all records passed"
+            ),
+        }  # fmt: skip
+        return _record(con, run_id, "contract", time.perf_counter() - t, counts)
 
 
 def checks(warehouse: str, run_id: str, night: dt.date, config: str | None = None) -> dict[str, Any]:
@@ -136,24 +129,21 @@ def checks(warehouse: str, run_id: str, night: dt.date, config: str | None = Non
 
     t = time.perf_counter()
     cfg = load_config(config)
-    con = connect(warehouse)
-    try:
+    with open_warehouse(warehouse) as con:
         run = run_checks(con, cfg, scope=Scope(date_from=night, date_to=night))
         window = stored_repeat_window(con) or 7
         earlier = run_checks(
             con, cfg, checks=["repeat_contact"],
             scope=Scope(date_from=night - dt.timedelta(days=window), date_to=night - dt.timedelta(days=1)),
         )  # fmt: skip
-    finally:
-        con.close()
-    counts = {
-        "conversations": run.conversations,
-        "check_run_id": run.run_id,
-        "fails": {cid: c["fail"] for cid, c in run.counts.items()},
-        "repeat_window_rechecked": earlier.conversations,
-        "warnings": run.warnings,
-    }
-    return _record(warehouse, run_id, "checks", time.perf_counter() - t, counts)
+        counts = {
+            "conversations": run.conversations,
+            "check_run_id": run.run_id,
+            "fails": {cid: c["fail"] for cid, c in run.counts.items()},
+            "repeat_window_rechecked": earlier.conversations,
+            "warnings": run.warnings,
+        }
+        return _record(con, run_id, "checks", time.perf_counter() - t, counts)
 
 
 def flags(warehouse: str, run_id: str, night: dt.date) -> dict[str, Any]:
@@ -162,8 +152,7 @@ def flags(warehouse: str, run_id: str, night: dt.date) -> dict[str, Any]:
 
     t = time.perf_counter()
     day = Period(night, night).where("c.started_at")
-    con = connect(warehouse, read_only=True)
-    try:
+    with open_warehouse(warehouse) as con:
         check_fails = con.execute(
             "SELECT r.supplier, r.check_id, count(*) FROM check_results r JOIN conversations c "
             f"USING (supplier, conversation_id) WHERE r.outcome = 'fail' AND {day} GROUP BY ALL ORDER BY ALL"
@@ -173,17 +162,13 @@ def flags(warehouse: str, run_id: str, night: dt.date) -> dict[str, Any]:
             f"SELECT supplier, {cases} FROM conversations c WHERE {day} GROUP BY ALL ORDER BY ALL"
         )
         names = [d[0] for d in edge.description][1:]
-        edge_rows = edge.fetchall()
-    finally:
-        con.close()
-    by_supplier: dict[str, dict[str, Any]] = {}
-    for supplier, check_id, n in check_fails:
-        by_supplier.setdefault(supplier, {"check_fails": {}, "edge_cases": {}})["check_fails"][check_id] = n
-    for supplier, *values in edge_rows:
-        by_supplier.setdefault(supplier, {"check_fails": {}, "edge_cases": {}})["edge_cases"] = dict(
-            zip(names, values, strict=True)
-        )
-    return _record(warehouse, run_id, "flags", time.perf_counter() - t, {"by_supplier": by_supplier})
+        by_supplier: dict[str, dict[str, Any]] = {
+            supplier: {"check_fails": {}, "edge_cases": dict(zip(names, values, strict=True))}
+            for supplier, *values in edge.fetchall()
+        }
+        for supplier, check_id, n in check_fails:  # every failing conversation started on the night
+            by_supplier[supplier]["check_fails"][check_id] = n
+        return _record(con, run_id, "flags", time.perf_counter() - t, {"by_supplier": by_supplier})
 
 
 def draw(
@@ -195,17 +180,14 @@ def draw(
     t = time.perf_counter()
     loaded = [plan_for_night(p, night) for p in load_plans(plans)]
     made = []
-    con = connect(warehouse)
-    try:
+    with open_warehouse(warehouse) as con:
         for plan in loaded:  # one per supplier contract, a handful
             s = night_seed(night, plan, seed)
             result = draw_sample(con, plan, s)
             history.record_draw(con, night, plan, s, result.draw_id)
             made.append({"plan": plan.name, "draw_id": result.draw_id, "seed": s, "items": len(result.items),
                          "population": result.population_count, "existing": result.existing})  # fmt: skip
-    finally:
-        con.close()
-    return _record(warehouse, run_id, "draw", time.perf_counter() - t, {"draws": made})
+        return _record(con, run_id, "draw", time.perf_counter() - t, {"draws": made})
 
 
 def assign(warehouse: str, run_id: str, draw_ids: Sequence[str], reviewers: Sequence[str]) -> dict[str, Any]:
@@ -213,15 +195,9 @@ def assign(warehouse: str, run_id: str, draw_ids: Sequence[str], reviewers: Sequ
     from audits.scoring.assign import assign_reviews  # noqa: PLC0415
 
     t = time.perf_counter()
-    out = {}
-    con = connect(warehouse)
-    try:
-        for draw_id in draw_ids:
-            res = assign_reviews(con, draw_id, list(reviewers), skip_uncovered=True)
-            out[draw_id] = res.to_dict()
-    finally:
-        con.close()
-    return _record(warehouse, run_id, "assign", time.perf_counter() - t, {"draws": out})
+    with open_warehouse(warehouse) as con:
+        out = {d: assign_reviews(con, d, list(reviewers), skip_uncovered=True).to_dict() for d in draw_ids}
+        return _record(con, run_id, "assign", time.perf_counter() - t, {"draws": out})
 
 
 def simulate(warehouse: str, run_id: str, draw_ids: Sequence[str], truth: str) -> dict[str, Any]:
@@ -229,12 +205,9 @@ def simulate(warehouse: str, run_id: str, draw_ids: Sequence[str], truth: str) -
     from audits.nightly.simulate import simulate_reviews  # noqa: PLC0415
 
     t = time.perf_counter()
-    con = connect(warehouse)
-    try:
+    with open_warehouse(warehouse) as con:
         n = simulate_reviews(con, draw_ids, truth)
-    finally:
-        con.close()
-    return _record(warehouse, run_id, "simulate", time.perf_counter() - t, {"simulated_reviews": n})
+        return _record(con, run_id, "simulate", time.perf_counter() - t, {"simulated_reviews": n})
 
 
 def estimate(
@@ -245,24 +218,22 @@ def estimate(
 
     t = time.perf_counter()
     out: dict[str, Any] = {}
-    con = connect(warehouse, read_only=True)
-    try:
-        has_scores = table_exists(con, "sample_scores")
-        for draw_id in draw_ids:
-            scored = (
-                scalar(con, "SELECT count(*) FROM sample_scores WHERE draw_id = ?", [draw_id])
-                if has_scores
-                else 0
-            )
-            if not scored:
+    with open_warehouse(warehouse) as con:
+        scored = dict(
+            con.execute(
+                "SELECT draw_id, count(*) FROM sample_scores WHERE draw_id IN (SELECT unnest(?::VARCHAR[])) "
+                "GROUP BY ALL",
+                [list(draw_ids)],
+            ).fetchall()
+        ) if table_exists(con, "sample_scores") else {}  # fmt: skip
+        for draw_id in draw_ids:  # a handful of draws, one per nightly plan
+            if not scored.get(draw_id):
                 out[draw_id] = {"scored": 0, "note": "no scores yet: the queue is waiting for reviewers"}
                 continue
             est = estimate_draw(con, draw_id, confidence=confidence, quality_floor=floor).to_dict()
-            out[draw_id] = {"scored": int(scored), "overall": est["overall"], "floor": est.get("floor"),
+            out[draw_id] = {"scored": int(scored[draw_id]), "overall": est["overall"], "floor": est.get("floor"),
                             "simulated_scores": est.get("simulated_scores", 0)}  # fmt: skip
-    finally:
-        con.close()
-    return _record(warehouse, run_id, "estimate", time.perf_counter() - t, {"draws": out})
+        return _record(con, run_id, "estimate", time.perf_counter() - t, {"draws": out})
 
 
 def breach(
@@ -273,17 +244,20 @@ def breach(
 
     t = time.perf_counter()
     until = Period(dt.date.min, night)
-    con = connect(warehouse, read_only=True)
-    try:
-        tests = {
-            s: sequential_verdict(con, s, floor=floor, alpha=alpha, period=until).to_dict() for s in suppliers
+    with open_warehouse(warehouse) as con:
+        tests = {s: sequential_verdict(con, s, floor=floor, alpha=alpha, period=until) for s in suppliers}
+        counts = {
+            s: {
+                "verdict": b.verdict,
+                "decided_on": b.decided_on.isoformat() if b.decided_on else None,
+                "simulated": any(n.simulated for n in b.nights),
+                "nights": len(b.nights),
+                "failures": sum(n.failures for n in b.nights),
+                "n": sum(n.n for n in b.nights),
+            }
+            for s, b in tests.items()
         }
-    finally:
-        con.close()
-    counts = {s: {k: v[k] for k in ("verdict", "decided_on", "simulated")} | {
-        "nights": len(v["nights"]), "failures": sum(n["failures"] for n in v["nights"]),
-        "n": sum(n["n"] for n in v["nights"])} for s, v in tests.items()}  # fmt: skip
-    return _record(warehouse, run_id, "breach", time.perf_counter() - t, {"suppliers": counts})
+        return _record(con, run_id, "breach", time.perf_counter() - t, {"suppliers": counts})
 
 
 def report(
@@ -307,18 +281,15 @@ def report(
     _write_atomic(out, json.dumps(body, indent=2, sort_keys=True, default=str))
     sources = list(contracts or []) or ([str(f)] if (f := default_folder()) is not None else [])
     judged = load_contracts(sources) if sources else []
-    con = connect(warehouse, read_only=True)
-    try:
+    page = folder / f"nightly-{night.isoformat()}.html"
+    with open_warehouse(warehouse) as con:
         first = scalar(con, "SELECT min(night) FROM nightly_draws") or night
         html = render_report_html(
             con, supplier=None, period=Period(min(first, night), night), contracts=judged
         )
-    finally:
-        con.close()
-    page = folder / f"nightly-{night.isoformat()}.html"
-    _write_atomic(page, html)
-    counts = {"path": str(out), "html": str(page), "contracts": len(judged)}
-    return _record(warehouse, run_id, "report", time.perf_counter() - t, counts)
+        _write_atomic(page, html)
+        counts = {"path": str(out), "html": str(page), "contracts": len(judged)}
+        return _record(con, run_id, "report", time.perf_counter() - t, counts)
 
 
 def _write_atomic(path: Path, text: str) -> None:
