@@ -153,7 +153,7 @@ def default_actor() -> str:
         return "qa-audit"
 
 
-def _has_supplier_columns(con: duckdb.DuckDBPyConnection) -> bool:
+def has_supplier_columns(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
         scalar(
             con,
@@ -167,7 +167,7 @@ def _has_supplier_columns(con: duckdb.DuckDBPyConnection) -> bool:
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     """Create `audit_log` if it is missing; add the supplier chain's columns to an older one."""
     con.execute(SCHEMA)
-    if not _has_supplier_columns(con):
+    if not has_supplier_columns(con):
         for column, kind in _SUPPLIER_COLUMNS:
             con.execute(f"ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS {column} {kind}")
 
@@ -354,7 +354,7 @@ def _rows(
     con: duckdb.DuckDBPyConnection, where: str = "", params: list[Any] | None = None, order: str = "seq"
 ) -> Generator[tuple[Any, ...], None, None]:
     """The entries' 13 columns (supplier columns NULL in a log written before they existed)."""
-    columns = _ALL_COLUMNS if _has_supplier_columns(con) else _COLUMNS + ", NULL, NULL, NULL, NULL, NULL"
+    columns = _ALL_COLUMNS if has_supplier_columns(con) else _COLUMNS + ", NULL, NULL, NULL, NULL, NULL"
     reader = con.sql(
         f"SELECT {columns} FROM audit_log {where} ORDER BY {order}", params=params or []
     ).to_arrow_reader(BATCH)
@@ -392,7 +392,7 @@ def entries(
         parts.append("starts_with(action, ?)")
         params.append(action_prefix)
     if supplier is not None:
-        if not _has_supplier_columns(con):
+        if not has_supplier_columns(con):
             return []
         parts.append("supplier = ?")
         params.append(supplier)
@@ -414,7 +414,7 @@ def head(con: duckdb.DuckDBPyConnection, supplier: str | None = None) -> tuple[i
         return 0, GENESIS
     if supplier is None:
         row = one(con, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-    elif not _has_supplier_columns(con):
+    elif not has_supplier_columns(con):
         row = None
     else:
         row = one(
@@ -437,7 +437,7 @@ def verify(con: duckdb.DuckDBPyConnection) -> LogVerification:
         result = _check_chain(rows, n)
     finally:
         rows.close()  # releases the DuckDB result when the walk stops early
-    if not result.ok or not _has_supplier_columns(con):
+    if not result.ok or not has_supplier_columns(con):
         return result
     stray = one(
         con,

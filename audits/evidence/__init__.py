@@ -4,7 +4,6 @@
     verify      verify_pack(path[, population=, anchor=]): every check, with what differs
     chain       the supplier's audit log chain in the pack: written, and checked from the file
     redact      personal data and tagged names out of every text
-    sources     the call points into audits.contracts (verdicts) and audits.report (report.html)
 
 The pack (every file listed with its sha256 in MANIFEST.json):
 

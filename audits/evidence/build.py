@@ -26,10 +26,12 @@ import duckdb
 import pyarrow as pa
 
 from audits import auditlog
+from audits.contracts import evaluate_contract
 from audits.errors import ConfigError
-from audits.evidence import chain, sources
+from audits.evidence import chain
 from audits.evidence.redact import Redactor, tagged_names
 from audits.period import Period
+from audits.report import render_report_html
 from audits.sampling.estimate import Method, estimate
 from audits.sampling.manifest import export_draw
 from audits.warehouse import table_exists
@@ -88,7 +90,7 @@ def _cell(v: Any) -> Any:
 
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)  # a bare \r in an id survives
         w.writerow(header)
         w.writerows([_cell(v) for v in r] for r in rows)
 
@@ -109,7 +111,7 @@ def _population(con: duckdb.DuckDBPyConnection, supplier: str, period: Period, p
     )
     digest, n = hashlib.sha256(), 0
     with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)  # a bare \r in an id survives
         w.writerow(["supplier", "conversation_id", "content_hash"])
         while batch := con.fetchmany(50_000):
             w.writerows(batch)
@@ -367,7 +369,8 @@ def build_pack(
         _write_json(
             root / SCORECARDS, _scorecards(con, {(r[8], r[9]) for r in score_rows if r[8] is not None})
         )
-        floor_conf = next((c.confidence for c in contracts if c.supplier == supplier), CONFIDENCE)
+        mine = [c for c in contracts if c.supplier == supplier]
+        floor_conf = mine[0].confidence if mine else CONFIDENCE
         _write_json(root / ESTIMATES, _estimates(con, supplier, period, draws, floor_conf))
         with (root / TRANSCRIPTS).open("w", encoding="utf-8") as f:
             for record in _transcripts(con, keys, redact):
@@ -378,16 +381,12 @@ def build_pack(
         with (root / chain.LOG_FILE).open("w", encoding="utf-8") as f:
             for record in log_records:
                 f.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-        mine = [c for c in contracts if c.supplier == supplier]
         if mine:
-            _write_json(root / CONTRACT, sources.contract_evidence(con, supplier, period, mine))
+            _write_json(root / CONTRACT, [evaluate_contract(con, c, period).to_dict() for c in mine])
         else:
             left_out.append("contract.json: no contract with this supplier was given")
-        html, why = sources.report_html(con, supplier, period, mine)
-        if html is not None:  # the report redacts patterns; tagged names are the pack's to remove
-            (root / REPORT).write_text(redact.names_only(html), encoding="utf-8")
-        elif why:
-            left_out.append(why)
+        html = render_report_html(con, supplier=supplier, period=period, contracts=mine)
+        (root / REPORT).write_text(redact.names_only(html), encoding="utf-8")  # names the pack's tags too
         head = auditlog.head(con, supplier)
         global_head = auditlog.head(con)
         pack = {

@@ -22,7 +22,6 @@ hash from its content and prev_hash.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,12 +67,7 @@ def foreign_strings(con: duckdb.DuckDBPyConnection, supplier: str, candidates: I
             names |= {
                 s for (s,) in con.execute(f"SELECT DISTINCT supplier FROM {table} WHERE supplier <> ?", [supplier]).fetchall()
             }  # fmt: skip
-    if table_exists(con, "audit_log") and "supplier" in {
-        c
-        for (c,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'audit_log'"
-        ).fetchall()
-    }:
+    if table_exists(con, "audit_log") and auditlog.has_supplier_columns(con):
         names |= {
             s
             for (s,) in con.execute(
@@ -168,22 +162,6 @@ class LogCheck:
     withheld: int
     head: tuple[int, str]
     problems: tuple[str, ...]
-
-
-def parse_log(lines: Iterable[str], source: str = LOG_FILE) -> list[dict[str, Any]]:
-    """The records of audit_log.jsonl; ConfigError naming the line when one is not a JSON object."""
-    out = []
-    for i, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise ConfigError(f"{source} line {i}: not JSON: {exc}") from exc
-        if not isinstance(record, dict):
-            raise ConfigError(f"{source} line {i}: expected a JSON object")
-        out.append(record)
-    return out
 
 
 def check_log(

@@ -202,7 +202,7 @@ def store_reviews(
 
     `log`: further audit log entries written in the same transaction (after the reviews' own).
     """
-    from audits.sampling.estimate import Score, record_scores  # noqa: PLC0415
+    from audits.sampling.estimate import Score, ensure_scores_table, record_scores  # noqa: PLC0415
 
     if not subs:
         return []
@@ -284,11 +284,12 @@ def store_reviews(
         con.execute("ROLLBACK")
         raise
     try:
+        ensure_scores_table(con)
         for draw_id in sorted({s.draw_id for s in subs}):
             counting = [s for s in subs if s.draw_id == draw_id and s.role in COUNTING_ROLES]
             for simulated in (False, True):  # a simulated reviewer's scores are marked so wherever they count
                 part = [s for s in counting if (s.source == SIMULATED_SOURCE) == simulated]
-                if part or not simulated:  # (an empty call still creates sample_scores)
+                if part:
                     record_scores(
                         con, draw_id,
                         [Score(s.supplier, s.conversation_id, bool(s.result.passed), _scored_by(s)) for s in part],
@@ -300,7 +301,7 @@ def store_reviews(
     return results
 
 
-def _groups(subs: Sequence[Submission], ids: Sequence[int]) -> dict[tuple[str, str, str, str], list[int]]:
+def _groups(subs: Sequence[Submission]) -> dict[tuple[str, str, str, str], list[int]]:
     """Positions of the submissions per (draw, supplier, reviewer, source), in batch order."""
     out: dict[tuple[str, str, str, str], list[int]] = {}
     for k, s in enumerate(subs):  # over the submissions of one batch
@@ -329,7 +330,7 @@ def _log_entries(
     ).fetchall():
         replaced.setdefault(int(new), []).append(int(old))
     out = []
-    for (draw_id, supplier, reviewer, source), ks in _groups(subs, ids).items():
+    for (draw_id, supplier, reviewer, source), ks in _groups(subs).items():
         reviews = []
         for k in ks:
             s, rid = subs[k], ids[k]
@@ -361,7 +362,7 @@ def _withdrawn(subs: Sequence[Submission], ids: Sequence[int]) -> list[auditlog.
         auditlog.NewEntry(reviewer, "review.withdrawn", draw_id,
                           {"draw_id": draw_id, "source": source, "review_ids": [ids[k] for k in ks],
                            "why": "the scores could not be recorded; the reviews were removed"}, supplier)
-        for (draw_id, supplier, reviewer, source), ks in _groups(subs, ids).items()
+        for (draw_id, supplier, reviewer, source), ks in _groups(subs).items()
     ]  # fmt: skip
 
 
