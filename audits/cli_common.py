@@ -19,6 +19,15 @@ warehouse_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+def contract_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--contract FILE (repeatable) and --contracts DIR: the contracts a command judges against."""
+    fn = click.option("--contracts", "contracts_dir", type=click.Path(exists=True, file_okay=False), default=None,
+                      help="A folder of contract YAML files. Default (without --contract): $QA_AUDIT_CONTRACTS, "
+                      "else ./data/contracts.")(fn)  # fmt: skip
+    return click.option("--contract", "contract_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                        help="A contract YAML file (repeatable).")(fn)  # fmt: skip
+
+
 def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the library's errors into a clean message and exit status 1."""
 

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from audits.cli_common import json_option, library_errors, print_json, table, warehouse_option
+from audits.cli_common import (
+    contract_options,
+    json_option,
+    library_errors,
+    print_json,
+    table,
+    warehouse_option,
+)
 
 
 def _anchor(value: str | None) -> tuple[int, str] | None:
@@ -27,11 +34,7 @@ def _anchor(value: str | None) -> tuple[int, str] | None:
     "--period", required=True, help="UTC days: 2026-11-05, 2026-11-01..2026-11-07, 2026-W45 or 2026-11."
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The zip file to write.")
-@click.option("--contract", "contract_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="A contract YAML file (repeatable).")  # fmt: skip
-@click.option("--contracts", "contracts_dir", type=click.Path(exists=True, file_okay=False), default=None,
-              help="A folder of contract YAML files. Default (without --contract): $QA_AUDIT_CONTRACTS, else "
-              "./data/contracts.")  # fmt: skip
+@contract_options
 @warehouse_option
 @json_option
 @library_errors
@@ -40,14 +43,11 @@ def pack(supplier: str, period: str, out: str, contract_files: tuple[str, ...], 
     """Write one supplier's evidence pack for a period: population, draws, scores, estimates, contract
     verdicts, findings, its audit log chain, the report and the sampled transcripts (redacted)."""
     from audits import warehouse as wh  # noqa: PLC0415
-    from audits.contracts.load import default_folder, load_contracts  # noqa: PLC0415
+    from audits.contracts.load import contracts_or_default  # noqa: PLC0415
     from audits.evidence import build_pack  # noqa: PLC0415
     from audits.period import parse_period  # noqa: PLC0415
 
-    sources: list[str] = [*contract_files, *([contracts_dir] if contracts_dir else [])]
-    if not sources and (folder := default_folder()) is not None:
-        sources = [str(folder)]
-    contracts = load_contracts(sources) if sources else []
+    contracts = contracts_or_default([*contract_files, *([contracts_dir] if contracts_dir else [])])
     when = parse_period(period)
     con = wh.connect(warehouse, read_only=True)
     try:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from audits.cli_common import json_option, library_errors, print_json, table, warehouse_option
+from audits.cli_common import (
+    contract_options,
+    json_option,
+    library_errors,
+    print_json,
+    table,
+    warehouse_option,
+)
 
 
 @click.command("report")
@@ -18,20 +25,7 @@ from audits.cli_common import json_option, library_errors, print_json, table, wa
     default=None,
     help="UTC days: 2026-11-05, 2026-11-01..2026-11-07, 2026-W45 or 2026-11. Default: the data's first to last day.",
 )
-@click.option(
-    "--contract",
-    "contract_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="A contract YAML file (repeatable).",
-)
-@click.option(
-    "--contracts",
-    "contracts_dir",
-    type=click.Path(exists=True, file_okay=False),
-    default=None,
-    help="A folder of contract YAML files. Default (without --contract): $QA_AUDIT_CONTRACTS, else ./data/contracts.",
-)
+@contract_options
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
@@ -65,14 +59,11 @@ def report(
     contract term met / breached / not enough evidence, trends across nights and open findings.
     """
     from audits import warehouse as wh  # noqa: PLC0415
-    from audits.contracts.load import default_folder, load_contracts  # noqa: PLC0415
+    from audits.contracts.load import contracts_or_default  # noqa: PLC0415
     from audits.period import parse_period  # noqa: PLC0415
     from audits.report import build_report, render_html, write_exports  # noqa: PLC0415
 
-    sources: list[str] = [*contract_files, *([contracts_dir] if contracts_dir else [])]
-    if not sources and (folder := default_folder()) is not None:
-        sources = [str(folder)]
-    contracts = load_contracts(sources) if sources else []
+    contracts = contracts_or_default([*contract_files, *([contracts_dir] if contracts_dir else [])])
     when = parse_period(period) if period else None
     con = wh.connect(warehouse, read_only=True)
     try:

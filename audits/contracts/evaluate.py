@@ -515,8 +515,9 @@ def _compliance_term(
 # ---------------------------------------------------------------------------------------- sampling plan
 
 
-def _plan_term(con: duckdb.DuckDBPyConnection, contract: Contract, period: Period) -> TermResult | None:
-    plan = _plan(contract)
+def _plan_term(
+    con: duckdb.DuckDBPyConnection, contract: Contract, period: Period, plan: Any
+) -> TermResult | None:
     if plan is None:
         return None
     from audits.nightly.plans import plan_for_night  # noqa: PLC0415
@@ -592,7 +593,7 @@ def evaluate_contract(
     if contract.containment is not None:
         terms += _containment_terms(con, contract, period)
     terms += [_compliance_term(con, contract, period, lim) for lim in contract.compliance]
-    plan_term = _plan_term(con, contract, period)
+    plan_term = _plan_term(con, contract, period, plan)
     if plan_term is not None:
         terms.append(plan_term)
     return ContractEvaluation(contract, period, tuple(terms), sample, seq)

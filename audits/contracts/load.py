@@ -246,3 +246,9 @@ def load_contracts(paths: Sequence[str | os.PathLike[str]]) -> list[Contract]:
             )
         seen[c.contract_id] = c.source
     return contracts
+
+
+def contracts_or_default(paths: Sequence[str | os.PathLike[str]] = ()) -> list[Contract]:
+    """The contracts in `paths`; none given: those of `default_folder()`; no such folder: none."""
+    sources = list(paths) or ([folder] if (folder := default_folder()) is not None else [])
+    return load_contracts(sources) if sources else []

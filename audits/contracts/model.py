@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-MET, BREACHED, NOT_ENOUGH = "met", "breached", "not enough evidence"
+from audits.sampling.estimate import BREACHED, MET, NOT_ENOUGH  # one set of verdict words
+
 VERDICTS: tuple[str, ...] = (MET, BREACHED, NOT_ENOUGH)
 
 

@@ -270,7 +270,7 @@ def report(
     `qa-audit report` from the first nightly night to this one, judged on `contracts` (default:
     $QA_AUDIT_CONTRACTS, else ./data/contracts when it exists; none: no terms judged).
     """
-    from audits.contracts.load import default_folder, load_contracts  # noqa: PLC0415
+    from audits.contracts.load import contracts_or_default  # noqa: PLC0415
     from audits.report import render_report_html  # noqa: PLC0415
 
     t = time.perf_counter()
@@ -279,8 +279,7 @@ def report(
     out = folder / f"nightly-{night.isoformat()}.json"
     body = {"night": night.isoformat(), "run_id": run_id, "steps": list(steps)}
     _write_atomic(out, json.dumps(body, indent=2, sort_keys=True, default=str))
-    sources = list(contracts or []) or ([str(f)] if (f := default_folder()) is not None else [])
-    judged = load_contracts(sources) if sources else []
+    judged = contracts_or_default(contracts or [])
     page = folder / f"nightly-{night.isoformat()}.html"
     with open_warehouse(warehouse) as con:
         first = scalar(con, "SELECT min(night) FROM nightly_draws") or night

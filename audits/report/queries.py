@@ -22,6 +22,7 @@ from audits.contracts.evaluate import (
     escalation_sql,
     first_response_sql,
 )
+from audits.ingest.derive import DEFAULT_REPEAT_WINDOW_DAYS, stored_repeat_window
 from audits.period import Period
 from audits.report.tables import Column, Table, rows_of
 from audits.warehouse import scalar, table_exists
@@ -351,16 +352,12 @@ def first_response_table(
 
 
 def window_days(con: duckdb.DuckDBPyConnection, evaluations: Sequence[ContractEvaluation]) -> int:
-    """The repeat-contact window: the contract's, else the warehouse's, else 7 days."""
+    """The repeat-contact window: the contract's, else the warehouse's, else the loader's default (7 days)."""
     for ev in evaluations:
         if ev.contract.containment is not None:
             return ev.contract.containment.window_days
-    stored = (
-        scalar(con, "SELECT value FROM meta WHERE key = 'repeat_window_days'")
-        if table_exists(con, "meta")
-        else None
-    )
-    return int(stored) if stored else 7
+    stored = stored_repeat_window(con) if table_exists(con, "meta") else None
+    return stored if stored else DEFAULT_REPEAT_WINDOW_DAYS
 
 
 def containment_table(con: duckdb.DuckDBPyConnection, supplier: str, period: Period, window: int) -> Table:
