@@ -49,7 +49,14 @@ from typing import Any
 import duckdb
 
 from audits.period import Period
-from audits.sampling.estimate import Estimate, RateEstimate, ScoredItem, compute_estimate, rate_estimate
+from audits.sampling.estimate import (
+    Estimate,
+    RateEstimate,
+    ScoredItem,
+    compute_estimate,
+    rate_estimate,
+    scores_join,
+)
 from audits.sampling.select import StratumDraw
 from audits.warehouse import table_exists
 
@@ -173,15 +180,6 @@ def _truncated(p: float, variance: float, n: int) -> float:
     return max(variance, p * (1 - p) / n) if variance > 0 and n > 0 else variance
 
 
-def _scores_join(con: duckdb.DuckDBPyConnection) -> str:
-    if table_exists(con, "sample_scores"):
-        return (
-            "LEFT JOIN sample_scores s ON s.draw_id = i.draw_id AND s.supplier = i.supplier "
-            "AND s.conversation_id = i.conversation_id"
-        )
-    return "LEFT JOIN (SELECT NULL::BOOLEAN AS passed, NULL::BOOLEAN AS simulated) s ON false"
-
-
 def _empty(supplier: str, period: Period, nights_missing: tuple[dt.date, ...] = ()) -> PeriodSample:
     return PeriodSample(supplier, period, (), 0, 0, (), nights_missing, (), None)
 
@@ -219,7 +217,7 @@ def period_sample(
         params,
     ).fetchall()
     missing = _nights_missing(con, supplier, period, {n for n, _ in draws})
-    items = _ITEMS.format(none=NONE_LABEL, scores=_scores_join(con), plan=plan)
+    items = _ITEMS.format(none=NONE_LABEL, scores=scores_join(con), plan=plan)
     drawn, scored = con.execute(f"SELECT count(*), count(passed) FROM ({items})", params).fetchall()[0]
     unscored = con.execute(
         f"SELECT night::VARCHAR || ' ' || stratum FROM ({items}) GROUP BY night, draw_id, stratum "

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 
 from audits.period import Period
+from audits.sampling.estimate import scores_join
 from audits.stats.sequential import SequentialResult, anytime_breach
 from audits.warehouse import table_exists
 
@@ -88,19 +89,11 @@ def night_counts(
     """Per night (in order) the supplier's scored random-strata items of its nightly draws."""
     if not table_exists(con, "nightly_draws"):
         return []
-    scores = table_exists(con, "sample_scores")
     params: list[Any] = [supplier]
     where = "nd.supplier = ?"
     if period is not None:
         where += " AND nd.night BETWEEN ? AND ?"
         params += [period.start, period.end]
-    score_join = (
-        "LEFT JOIN sample_scores s ON s.draw_id = i.draw_id AND s.supplier = i.supplier "
-        "AND s.conversation_id = i.conversation_id"
-        if scores
-        else "LEFT JOIN (SELECT NULL::VARCHAR AS draw_id, NULL::BOOLEAN AS passed, NULL::BOOLEAN AS simulated) s "
-        "ON false"
-    )
     rows = con.execute(
         f"""
         SELECT nd.night, nd.draw_id,
@@ -109,7 +102,7 @@ def night_counts(
                coalesce(bool_or(s.simulated), false) AS simulated
         FROM nightly_draws nd
         LEFT JOIN draw_items i ON i.draw_id = nd.draw_id AND i.reason = 'random' AND i.supplier = nd.supplier
-        {score_join}
+        {scores_join(con)}
         WHERE {where}
         GROUP BY ALL ORDER BY nd.night, nd.draw_id
         """,

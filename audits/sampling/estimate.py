@@ -114,6 +114,16 @@ def ensure_scores_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCORES_SCHEMA)
 
 
+def scores_join(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL joining draw items `i` to their scores as `s` (passed, simulated); all NULL while no score exists."""
+    if table_exists(con, "sample_scores"):
+        return (
+            "LEFT JOIN sample_scores s ON s.draw_id = i.draw_id AND s.supplier = i.supplier "
+            "AND s.conversation_id = i.conversation_id"
+        )
+    return "LEFT JOIN (SELECT NULL::BOOLEAN AS passed, NULL::BOOLEAN AS simulated) s ON false"
+
+
 def _check_draw(con: duckdb.DuckDBPyConnection, draw_id: str) -> None:
     if not table_exists(con, "draws") or one(con, "SELECT 1 FROM draws WHERE draw_id = ?", [draw_id]) is None:
         raise ConfigError(f"no draw {draw_id!r} in the warehouse")
