@@ -50,7 +50,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +89,6 @@ _SUPPLIER_COLUMNS = (
 )
 _COLUMNS = 'seq, "at", actor, action, subject, payload, prev_hash, hash'
 _ALL_COLUMNS = _COLUMNS + ", " + ", ".join(c for c, _ in _SUPPLIER_COLUMNS)
-# actions whose subject names a finding: the entry is about the finding's supplier
-_SUBJECT_SUPPLIER = {"finding.": "findings"}
 
 
 @dataclass(frozen=True)
@@ -273,25 +271,6 @@ def _checked(entry: NewEntry) -> tuple[NewEntry, dt.datetime, str]:
     return entry, to_utc(entry.at), canonical_json(dict(entry.payload))
 
 
-def _resolve_suppliers(con: duckdb.DuckDBPyConnection, entries: Sequence[NewEntry]) -> list[str | None]:
-    """Each entry's supplier: as given, else the one its subject names (a finding's), else None."""
-    out: list[str | None] = [e.supplier for e in entries]
-    for prefix, table in _SUBJECT_SUPPLIER.items():
-        wanted = sorted({e.subject for e in entries if e.supplier is None and e.action.startswith(prefix)})
-        if not wanted or not table_exists(con, table):
-            continue
-        found = dict(
-            con.execute(
-                f"SELECT finding_id, supplier FROM {table} WHERE list_contains($ids::VARCHAR[], finding_id)",
-                {"ids": wanted},
-            ).fetchall()
-        )
-        for i, e in enumerate(entries):
-            if out[i] is None and e.action.startswith(prefix):
-                out[i] = found.get(e.subject)
-    return out
-
-
 def append_many(con: duckdb.DuckDBPyConnection, entries: Iterable[NewEntry]) -> list[int]:
     """Append entries in order with one INSERT and return their seqs; never opens a transaction.
 
@@ -301,7 +280,7 @@ def append_many(con: duckdb.DuckDBPyConnection, entries: Iterable[NewEntry]) -> 
     if not checked:
         return []
     ensure_table(con)
-    suppliers = _resolve_suppliers(con, [e for e, _, _ in checked])
+    suppliers = [e.supplier for e, _, _ in checked]
     last = one(con, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     seq, prev = (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
     heads: dict[str, tuple[int, str]] = {}

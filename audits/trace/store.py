@@ -98,7 +98,9 @@ def write_event(
         "INSERT INTO finding_events VALUES (?, ?, ?, ?, ?, ?)",
         [finding_id, seq, event, at, actor, canonical_json(details)],
     )
-    auditlog.append(con, actor=actor, action=f"finding.{event}", subject=finding_id, payload=details, at=at)
+    supplier = scalar(con, "SELECT supplier FROM findings WHERE finding_id = ?", [finding_id])  # its chain
+    auditlog.append(con, actor=actor, action=f"finding.{event}", subject=finding_id, payload=details, at=at,
+                    supplier=supplier)  # fmt: skip
 
 
 def load_events(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[FindingEvent]]:

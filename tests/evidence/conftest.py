@@ -188,7 +188,8 @@ def make_world(folder: Path) -> World:
             ],
         )
         # a recurrence search found another supplier's conversation: the entry is A's, its payload B's
-        auditlog.append(con, actor="trace-flow", action="finding.recurrence_found", subject=finding,
+        # (as audits.trace.store.write_event logs it: on the finding's supplier's chain)
+        auditlog.append(con, actor="trace-flow", action="finding.recurrence_found", subject=finding, supplier=A,
                         payload={"count": 1, "conversation_ids": [f"{B}/zen-2-05"]}, at=t0 + dt.timedelta(hours=2))  # fmt: skip
     finally:
         con.close()
