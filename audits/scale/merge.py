@@ -133,7 +133,7 @@ def merge_partitions(
         )
 
         mark = time.perf_counter()
-        changed = _changed_partitions(con, out, parts, prefix)
+        changed = _changed_partitions(con, out, parts)
         for key in changed:
             _rewrite(con, out, key)
         result.rewritten = changed
@@ -147,9 +147,7 @@ def merge_partitions(
     return result
 
 
-def _changed_partitions(
-    con: duckdb.DuckDBPyConnection, out: Path, parts: list[Path], prefix: str
-) -> list[str]:
+def _changed_partitions(con: duckdb.DuckDBPyConnection, out: Path, parts: list[Path]) -> list[str]:
     """Keys of the partitions whose repeat columns or cross-partition check results differ."""
     ids = "(" + ", ".join(_lit(c) for c in CROSS_PARTITION_CHECKS) + ")"
     cols = ", ".join(_REPEAT_COLUMNS)

@@ -13,7 +13,6 @@ that does not exist, so a guessed URL tells nothing).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -109,16 +108,18 @@ def conversation_page(
     data.update(draw_id=draw_id, supplier=supplier, conversation_id=cid)
     checks = _check_results(con, supplier, cid)
     masked = user.is_buyer
-    if masked:  # names tagged on the conversation go too, in the transcript and in reviewers' comments
-        _mask_for_buyer(data, Redactor(tagged_names(con, [(supplier, cid)])))
+    red = Redactor(tagged_names(con, [(supplier, cid)])) if masked else None
+    if (
+        red is not None
+    ):  # names tagged on the conversation go too, in the transcript and in reviewers' comments
+        _mask_for_buyer(data, red)
     data["turns"] = _annotate_turns(data["turns"], checks, masked)
     data["checks"] = [c | {"evidence": _mask(c["evidence"], True)} for c in checks]
     data["kb"] = _kb_cited(con, supplier, cid)
     data["masked"] = masked
     data["disputes"] = [d for d in list_disputes(con, draw_id=draw_id)
                         if d["supplier"] == supplier and d["conversation_id"] == cid]  # fmt: skip
-    if masked:
-        red = Redactor(tagged_names(con, [(supplier, cid)]))
+    if red is not None:
         data["disputes"] = [d | {k: red(d.get(k)) for k in ("reason", "note")} for d in data["disputes"]]
     data["counting_review"] = _counting_review(con, draw_id, supplier, cid)
     if data["mode"] == "review" and data["role"] != "primary" and data["others"] is None:
@@ -383,7 +384,3 @@ def calibration_page(con: duckdb.DuckDBPyConnection, user: User, draw_id: str | 
             grouped.values(), key=lambda g: (-g["disagreements"], g["supplier"], g["conversation_id"])
         )
     return {"stats": stats, "error": error, "side": side, "draws": draws, "draw_id": draw_id}
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
